@@ -1,0 +1,20 @@
+// Test tiers. `unit` needs no service and runs in seconds; `integration` talks to the real
+// local services (started by its global setup); `e2e` adds Spark and Airflow; `deploy` runs
+// `cdktf deploy` against a Docker engine.
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const project = (name, extra = {}) => ({
+  displayName: name,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': tsJest },
+  testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
+  ...extra,
+});
+
+module.exports = {
+  projects: [
+    project('unit'),
+    project('integration', { globalSetup: '<rootDir>/test/integration/global-setup.ts' }),
+    project('e2e', { globalSetup: '<rootDir>/test/integration/global-setup.ts' }),
+    project('deploy'),
+  ],
+};
