@@ -1,8 +1,13 @@
-import { App, TerraformStack } from 'cdktf';
-import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { Network } from '@cdktf/provider-docker/lib/network';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { loadConfig } from './stacks/config';
+import { DockerStack } from './stacks/docker';
+import { KubernetesStack } from './stacks/kubernetes';
+
+// One validated config feeds every deploy target, so both describe the same pipeline.
+const config = loadConfig();
+const repoDir = path.resolve(__dirname);
 const app = new App();
-const s = new TerraformStack(app, 'docker');
-new DockerProvider(s, 'docker', {});
-new Network(s, 'net', { name: 'rtds' });
+new DockerStack(app, 'docker', { config, repoDir });
+new KubernetesStack(app, 'kubernetes', { config, repoDir });
 app.synth();

@@ -1,0 +1,138 @@
+import { Construct } from 'constructs';
+import { ComponentProps, componentImage } from './common';
+import { Postgres } from './postgres';
+import { Kafka } from './kafka';
+import { SchemaRegistry } from './schema-registry';
+import { Cassandra } from './cassandra';
+import { Workloads } from './workloads';
+import { SecretRef, ServiceSpec } from '../platform/spec';
+
+export const AIRFLOW_API_PORT = 8080;
+const SCHEDULER_HEALTH_PORT = 8974;
+
+export interface AirflowProps extends ComponentProps {
+  readonly postgres: Postgres;
+  readonly kafka: Kafka;
+  readonly schemaRegistry: SchemaRegistry;
+  readonly cassandra: Cassandra;
+  readonly workloads: Workloads;
+  /** File name → content of every DAG file delivered to /opt/airflow/dags. */
+  readonly dags: Readonly<Record<string, string>>;
+}
+
+/**
+ * Airflow 3 with the LocalExecutor: a one-shot migrate + admin-user job, then the API server
+ * (UI), scheduler and DAG processor, all on the metadata database in PostgreSQL.
+ */
+export class Airflow extends Construct {
+  readonly apiService = 'airflow-api-server';
+  /** UI and REST API inside the network. */
+  readonly url: string;
+  /** The admin's generated password. */
+  readonly adminPassword: SecretRef;
+
+  constructor(scope: Construct, id: string, props: AirflowProps) {
+    super(scope, id);
+    const { platform, config, postgres, kafka, schemaRegistry, cassandra, workloads, dags } = props;
+    const a = config.airflow;
+    const image = componentImage(config, 'airflow', a.image);
+    this.url = `http://${this.apiService}:${AIRFLOW_API_PORT}`;
+    const secret = platform.secret('airflow', {
+      'fernet-key': { generate: 'fernet' },
+      'jwt-secret': { generate: 'password', length: 48 },
+      'api-secret-key': { generate: 'password', length: 48 },
+      'admin-password': { generate: 'password', length: 24 },
+    });
+    this.adminPassword = secret.ref('admin-password');
+
+    const env: Record<string, string> = {
+      AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
+      AIRFLOW__CORE__AUTH_MANAGER: 'airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager',
+      AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
+      AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION: 'False',
+      AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `${this.url}/execution/`,
+      AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True',
+      // The stage-count check and the ingest call, names fixed in docs/DEVELOPERS.md.
+      INGEST_URL: workloads.ingestUrl,
+      PIPELINE_USERS_PER_RUN: String(a.usersPerRun),
+      PIPELINE_SCHEDULE: a.schedule,
+      PIPELINE_MAX_LAG_ROWS: String(a.maxLagRows),
+      PGHOST: postgres.landing.host,
+      PGPORT: String(postgres.landing.port),
+      PGDATABASE: postgres.landing.database,
+      PGUSER: postgres.landing.user,
+      KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+      SCHEMA_REGISTRY_URL: schemaRegistry.url,
+      KAFKA_TOPIC: kafka.topic,
+      ...cassandra.clientEnv(),
+    };
+    const secretEnv: Record<string, SecretRef> = {
+      AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: postgres.airflowSqlAlchemyUrl,
+      AIRFLOW__CORE__FERNET_KEY: secret.ref('fernet-key'),
+      AIRFLOW__API_AUTH__JWT_SECRET: secret.ref('jwt-secret'),
+      AIRFLOW__API__SECRET_KEY: secret.ref('api-secret-key'),
+      PGPASSWORD: postgres.landing.password,
+      CASSANDRA_PASSWORD: cassandra.password,
+    };
+    const base: Pick<ServiceSpec, 'component' | 'image' | 'resources' | 'runAs'> = {
+      component: 'airflow',
+      image,
+      resources: a.resources,
+      // The official image runs as uid 50000 in group 0.
+      runAs: { user: 50000, group: 0 },
+    };
+    const dagsVolume = { kind: 'config' as const, name: 'dags', mountPath: '/opt/airflow/dags', files: dags };
+
+    platform.add({
+      ...base,
+      name: 'airflow-init',
+      kind: 'job',
+      // The image's entrypoint migrates and creates the user idempotently when asked to.
+      args: ['version'],
+      env: { ...env, _AIRFLOW_DB_MIGRATE: 'true', _AIRFLOW_WWW_USER_CREATE: 'true', _AIRFLOW_WWW_USER_USERNAME: a.adminUser },
+      secretEnv: { ...secretEnv, _AIRFLOW_WWW_USER_PASSWORD: this.adminPassword },
+      dependsOn: [{ service: postgres.service, condition: 'healthy' }],
+    });
+    const afterInit = [{ service: 'airflow-init', condition: 'completed' as const }];
+    platform.add({
+      ...base,
+      name: this.apiService,
+      kind: 'stateless',
+      args: ['api-server'],
+      env,
+      secretEnv,
+      ports: [{ name: 'http', containerPort: AIRFLOW_API_PORT, hostPort: a.hostPort }],
+      volumes: [dagsVolume],
+      health: { probe: { httpGet: { path: '/api/v2/version', port: AIRFLOW_API_PORT } }, startPeriodSeconds: 60 },
+      dependsOn: afterInit,
+    });
+    platform.add({
+      ...base,
+      name: 'airflow-scheduler',
+      kind: 'stateless',
+      args: ['scheduler'],
+      env,
+      secretEnv,
+      ports: [{ name: 'health', containerPort: SCHEDULER_HEALTH_PORT }],
+      volumes: [dagsVolume],
+      health: { probe: { httpGet: { path: '/health', port: SCHEDULER_HEALTH_PORT } }, startPeriodSeconds: 60 },
+      dependsOn: [...afterInit, { service: this.apiService, condition: 'healthy' }],
+    });
+    platform.add({
+      ...base,
+      name: 'airflow-dag-processor',
+      kind: 'stateless',
+      args: ['dag-processor'],
+      env,
+      secretEnv,
+      volumes: [dagsVolume],
+      health: {
+        probe: { command: ['bash', '-c', 'airflow jobs check --job-type DagProcessorJob --hostname "$HOSTNAME"'] },
+        startPeriodSeconds: 60,
+        intervalSeconds: 30,
+        timeoutSeconds: 20,
+      },
+      dependsOn: afterInit,
+    });
+  }
+}

@@ -1,0 +1,139 @@
+import { Construct } from 'constructs';
+import { ComponentProps, componentImage, effectiveReplication, workloadsImage } from './common';
+import { SecretRef } from '../platform/spec';
+
+export const CASSANDRA_PORT = 9042;
+
+/**
+ * Rotates the built-in superuser away from its first-boot password, replicates system_auth, and
+ * creates the pipeline's role (allowed to create its keyspace, which then belongs to it).
+ */
+const SECURE_CLUSTER = `set -euo pipefail
+cq() { cqlsh "$CASSANDRA_HOST" "$CASSANDRA_PORT" --request-timeout=30 -u "$CASSANDRA_SUPERUSER" "$@"; }
+# Authentication takes a moment after the port opens; retry before giving up.
+for attempt in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24; do
+  if cq -p "$CASSANDRA_ADMIN_PASSWORD" -e 'SELECT release_version FROM system.local' >/dev/null 2>&1; then break; fi
+  # Cassandra's built-in role starts with its own name as password until this job rotates it.
+  if cq -p "$CASSANDRA_SUPERUSER" -e "ALTER ROLE $CASSANDRA_SUPERUSER WITH PASSWORD = '$CASSANDRA_ADMIN_PASSWORD'" >/dev/null 2>&1; then break; fi
+  echo "waiting for Cassandra authentication (attempt $attempt)"; sleep 5
+done
+cq -p "$CASSANDRA_ADMIN_PASSWORD" -e "
+  ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', '$CASSANDRA_DC': $AUTH_REPLICATION};
+  CREATE ROLE IF NOT EXISTS $PIPELINE_USER WITH LOGIN = true AND PASSWORD = '$PIPELINE_PASSWORD';
+  ALTER ROLE $PIPELINE_USER WITH PASSWORD = '$PIPELINE_PASSWORD';
+  GRANT CREATE ON ALL KEYSPACES TO $PIPELINE_USER;"
+echo "cassandra roles ready"
+`;
+
+/** Cassandra with authentication on, its roles, and the keyspace/table made by `migrate cassandra`. */
+export class Cassandra extends Construct {
+  readonly service = 'cassandra';
+  /** Comma-separated hosts (CASSANDRA_CONTACT_POINTS). */
+  readonly contactPoints: string;
+  readonly port = CASSANDRA_PORT;
+  readonly localDataCenter: string;
+  readonly keyspace: string;
+  readonly username: string;
+  readonly password: SecretRef;
+  /** Keyspace replication matching the nodes this platform runs. */
+  readonly replicationFactor: number;
+  /** The job that creates keyspace and table; writers wait for it. */
+  readonly migrateJob = 'cassandra-migrate';
+
+  constructor(scope: Construct, id: string, props: ComponentProps) {
+    super(scope, id);
+    const { platform, config } = props;
+    const c = config.cassandra;
+    const nodes = platform.replicasFor('stateful', c.replicas);
+    const peers = Array.from({ length: nodes }, (_, i) => platform.peerHost(this.service, i));
+    this.contactPoints = peers.join(',');
+    this.localDataCenter = c.dataCenter;
+    this.keyspace = c.keyspace;
+    this.username = c.pipelineUser;
+    this.replicationFactor = effectiveReplication(3, nodes);
+    const secret = platform.secret('cassandra', {
+      'admin-password': { generate: 'password' },
+      'pipeline-password': { generate: 'password' },
+    });
+    this.password = secret.ref('pipeline-password');
+    const image = componentImage(config, 'cassandra', c.image);
+
+    platform.add({
+      name: this.service,
+      component: 'cassandra',
+      kind: 'stateful',
+      image,
+      // The image has no switch for authentication; flip it in cassandra.yaml before start.
+      command: ['bash', '-c',
+        'sed -i -e "s/AllowAllAuthenticator/PasswordAuthenticator/" -e "s/AllowAllAuthorizer/CassandraAuthorizer/" ' +
+        '/etc/cassandra/cassandra.yaml && exec docker-entrypoint.sh cassandra -f'],
+      env: {
+        CASSANDRA_CLUSTER_NAME: 'rtdatastream',
+        CASSANDRA_DC: c.dataCenter,
+        CASSANDRA_RACK: 'rack1',
+        CASSANDRA_ENDPOINT_SNITCH: 'GossipingPropertyFileSnitch',
+        CASSANDRA_SEEDS: peers.slice(0, Math.min(2, nodes)).join(','),
+        MAX_HEAP_SIZE: `${c.resources.heapMiB}M`,
+        HEAP_NEWSIZE: `${Math.max(64, Math.round(c.resources.heapMiB / 4))}M`,
+      },
+      ports: [
+        { name: 'cql', containerPort: CASSANDRA_PORT, hostPort: c.hostPort },
+        { name: 'intra-node', containerPort: 7000 },
+      ],
+      volumes: [{ kind: 'persistent', name: 'data', mountPath: '/var/lib/cassandra', sizeGiB: c.storageGiB }],
+      // The CQL port opens only after the node has joined the ring.
+      health: { probe: { tcpPort: CASSANDRA_PORT }, startPeriodSeconds: 120, retries: 12 },
+      resources: c.resources,
+      replicas: c.replicas,
+      runAs: { user: 999, group: 999 },
+    });
+
+    platform.add({
+      name: 'cassandra-auth',
+      component: 'cassandra',
+      kind: 'job',
+      image,
+      command: ['bash', '-c', SECURE_CLUSTER],
+      env: {
+        CASSANDRA_HOST: peers[0],
+        CASSANDRA_PORT: String(CASSANDRA_PORT),
+        CASSANDRA_SUPERUSER: 'cassandra',
+        CASSANDRA_DC: c.dataCenter,
+        AUTH_REPLICATION: String(this.replicationFactor),
+        PIPELINE_USER: c.pipelineUser,
+      },
+      secretEnv: {
+        CASSANDRA_ADMIN_PASSWORD: secret.ref('admin-password'),
+        PIPELINE_PASSWORD: secret.ref('pipeline-password'),
+      },
+      resources: { cpu: 0.5, memoryMiB: 512 },
+      runAs: { user: 999, group: 999 },
+      dependsOn: [{ service: this.service, condition: 'healthy' }],
+    });
+
+    platform.add({
+      name: this.migrateJob,
+      component: 'cassandra',
+      kind: 'job',
+      image: workloadsImage(config),
+      args: ['migrate', 'cassandra'],
+      env: this.clientEnv(),
+      secretEnv: { CASSANDRA_PASSWORD: this.password },
+      resources: config.workloads.resources,
+      runAs: { user: 1000, group: 1000 },
+      dependsOn: [{ service: 'cassandra-auth', condition: 'completed' }],
+    });
+  }
+
+  /** CASSANDRA_* variables of docs/DEVELOPERS.md, password excluded (it is a secret). */
+  clientEnv(): Record<string, string> {
+    return {
+      CASSANDRA_CONTACT_POINTS: this.contactPoints,
+      CASSANDRA_PORT: String(this.port),
+      CASSANDRA_USERNAME: this.username,
+      CASSANDRA_LOCAL_DC: this.localDataCenter,
+      CASSANDRA_KEYSPACE: this.keyspace,
+      CASSANDRA_REPLICATION_FACTOR: String(this.replicationFactor),
+    };
+  }
+}

@@ -1,0 +1,50 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { PipelineConfig } from '../../stacks/config';
+import { ImageRef, Platform } from '../platform/spec';
+
+/** What every component construct receives. */
+export interface ComponentProps {
+  readonly platform: Platform;
+  readonly config: PipelineConfig;
+}
+
+/** Directory under images/ each component's local image is built from (imageMode 'local'). */
+export type LocalImageDir =
+  | 'zookeeper' | 'kafka' | 'schema-registry' | 'kafka-ui' | 'postgres' | 'airflow' | 'spark' | 'cassandra';
+
+/**
+ * The pinned upstream image, or in imageMode 'local' `rtdatastream/<dir>:<upstream version>` built from
+ * images/<dir>/Dockerfile (a drop-in for the upstream image: same entrypoint, paths and env).
+ */
+export function componentImage(config: PipelineConfig, dir: LocalImageDir, upstream: string): ImageRef {
+  if (config.imageMode === 'upstream') return { name: upstream };
+  // The software version only: variant suffixes (-scala2.12-java17-...) describe the upstream build.
+  const tag = upstream.slice(upstream.lastIndexOf(':') + 1).split('-')[0];
+  return { name: `rtdatastream/${dir}:${tag}`, build: { context: `images/${dir}` } };
+}
+
+/** The project's own image: ingest, relay, the bundled source and the migrations. */
+export function workloadsImage(config: PipelineConfig): ImageRef {
+  return { name: `${config.workloads.image}:${config.version}`, build: { context: '.', dockerfile: 'workloads/Dockerfile' } };
+}
+
+/** Smaller of the requested replication and the brokers the platform really runs. */
+export function effectiveReplication(requested: number, replicas: number): number {
+  return Math.max(1, Math.min(requested, replicas));
+}
+
+/** Shell line giving `ord` the replica's ordinal (the trailing -N of a StatefulSet pod name; 0 on Docker). */
+export const ORDINAL_FROM_HOSTNAME = 'ord=${HOSTNAME##*-}; case "$ord" in ""|*[!0-9]*) ord=0;; esac';
+
+/** Reads every top-level *.py file of a repository folder, sorted by name. */
+export function readPythonFiles(repoDir: string, folder: string, field: string): Record<string, string> {
+  const dir = path.resolve(repoDir, folder);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new Error(`${field}: folder '${folder}' does not exist under ${repoDir}`);
+  const files: Record<string, string> = {};
+  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.py')).sort()) {
+    files[name] = fs.readFileSync(path.join(dir, name), 'utf8');
+  }
+  return files;
+}

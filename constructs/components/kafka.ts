@@ -1,0 +1,134 @@
+import { Construct } from 'constructs';
+import { KafkaMode } from '../../stacks/config';
+import { ComponentProps, componentImage, effectiveReplication, ORDINAL_FROM_HOSTNAME } from './common';
+import { ZooKeeper } from './zookeeper';
+
+/** Listener other services in the network use (cp-all-in-one layout). */
+export const KAFKA_INTERNAL_PORT = 29092;
+/** Listener advertised as localhost:<kafka.hostPort> for clients on the host. */
+export const KAFKA_HOST_PORT = 9092;
+/** KRaft controller listener. */
+export const KAFKA_CONTROLLER_PORT = 29093;
+
+export interface KafkaProps extends ComponentProps {
+  /** The ensemble to register with; required in 'zookeeper' mode, absent in 'kraft'. @default none */
+  readonly zookeeper?: ZooKeeper;
+}
+
+/** Kafka brokers plus the init job that makes the pipeline's topics (auto-create is off). */
+export class Kafka extends Construct {
+  readonly service = 'kafka';
+  readonly mode: KafkaMode;
+  /** `host:port` inside the network. */
+  readonly bootstrapServers: string;
+  /** `localhost:<port>` for clients on the Docker host. */
+  readonly hostBootstrapServers: string;
+  /** The users topic and its dead-letter topic. */
+  readonly topic: string;
+  readonly deadLetterTopic: string;
+  /** Name of the job that creates the topics; consumers wait for it to complete. */
+  readonly topicsJob = 'kafka-topics';
+  /** Brokers actually running on this platform. */
+  readonly brokers: number;
+
+  constructor(scope: Construct, id: string, props: KafkaProps) {
+    super(scope, id);
+    const { platform, config } = props;
+    const k = config.kafka;
+    this.mode = k.mode;
+    if (k.mode === 'zookeeper' && !props.zookeeper) throw new Error("kafka.mode 'zookeeper' needs the ZooKeeper component");
+    if (k.mode === 'kraft' && props.zookeeper) throw new Error("kafka.mode 'kraft' runs without ZooKeeper; do not pass one");
+    this.brokers = platform.replicasFor('stateful', k.replicas);
+    this.bootstrapServers = `${this.service}:${KAFKA_INTERNAL_PORT}`;
+    this.hostBootstrapServers = `localhost:${k.hostPort}`;
+    this.topic = k.topic.name;
+    this.deadLetterTopic = k.topic.deadLetterName;
+    const internalRf = String(effectiveReplication(3, this.brokers));
+    const minIsr = String(effectiveReplication(2, this.brokers - 1));
+    const image = componentImage(config, 'kafka', k.mode === 'zookeeper' ? k.zookeeperModeImage : k.kraftModeImage);
+    const heap = `-Xms${k.resources.heapMiB}m -Xmx${k.resources.heapMiB}m`;
+    const advertise = `export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://$RTDS_SELF_HOST:${KAFKA_INTERNAL_PORT},PLAINTEXT_HOST://localhost:${k.hostPort || KAFKA_HOST_PORT}"`;
+
+    const common: Record<string, string> = {
+      KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,PLAINTEXT_HOST:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      KAFKA_INTER_BROKER_LISTENER_NAME: 'PLAINTEXT',
+      KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+      KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: internalRf,
+      KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: internalRf,
+      KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: minIsr,
+      KAFKA_MIN_INSYNC_REPLICAS: minIsr,
+      KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+      KAFKA_LOG_DIRS: '/var/lib/kafka/data',
+      KAFKA_HEAP_OPTS: heap,
+    };
+    let env: Record<string, string>;
+    let command: string[];
+    let secretEnv = {};
+    const dependsOn = [];
+    if (k.mode === 'zookeeper') {
+      env = {
+        ...common,
+        KAFKA_ZOOKEEPER_CONNECT: props.zookeeper!.connect,
+        KAFKA_LISTENERS: `PLAINTEXT://0.0.0.0:${KAFKA_INTERNAL_PORT},PLAINTEXT_HOST://0.0.0.0:${KAFKA_HOST_PORT}`,
+        KAFKA_CONFLUENT_SUPPORT_METRICS_ENABLE: 'false',
+      };
+      // Broker id and advertised name come from the pod ordinal / host, known only at start.
+      command = ['bash', '-c', `${ORDINAL_FROM_HOSTNAME}; export KAFKA_BROKER_ID=$ord; ${advertise}; exec /etc/confluent/docker/run`];
+      dependsOn.push({ service: props.zookeeper!.service, condition: 'healthy' as const });
+    } else {
+      const clusterId = platform.secret('kafka-cluster', { id: { generate: 'cluster-id' } });
+      const voters = Array.from({ length: this.brokers }, (_, i) => `${i}@${platform.peerHost(this.service, i)}:${KAFKA_CONTROLLER_PORT}`);
+      env = {
+        ...common,
+        KAFKA_PROCESS_ROLES: 'broker,controller',
+        KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+        KAFKA_CONTROLLER_QUORUM_VOTERS: voters.join(','),
+        KAFKA_LISTENERS: `PLAINTEXT://:${KAFKA_INTERNAL_PORT},CONTROLLER://:${KAFKA_CONTROLLER_PORT},PLAINTEXT_HOST://:${KAFKA_HOST_PORT}`,
+      };
+      secretEnv = { CLUSTER_ID: clusterId.ref('id') };
+      command = ['bash', '-c', `${ORDINAL_FROM_HOSTNAME}; export KAFKA_NODE_ID=$ord; ${advertise}; exec /etc/kafka/docker/run`];
+    }
+
+    platform.add({
+      name: this.service,
+      component: 'kafka',
+      kind: 'stateful',
+      image,
+      command,
+      env,
+      secretEnv,
+      selfHostEnv: 'RTDS_SELF_HOST',
+      ports: [
+        { name: 'internal', containerPort: KAFKA_INTERNAL_PORT },
+        { name: 'host', containerPort: KAFKA_HOST_PORT, hostPort: k.hostPort },
+        ...(k.mode === 'kraft' ? [{ name: 'controller', containerPort: KAFKA_CONTROLLER_PORT }] : []),
+      ],
+      volumes: [{ kind: 'persistent', name: 'data', mountPath: '/var/lib/kafka/data', sizeGiB: k.storageGiB }],
+      health: { probe: { tcpPort: KAFKA_INTERNAL_PORT }, startPeriodSeconds: 60 },
+      resources: k.resources,
+      replicas: k.replicas,
+      // KRaft voters (and brokers registering with ZooKeeper) must all start to form the cluster.
+      parallelStart: true,
+      runAs: { user: 1000, group: 1000 },
+      dependsOn,
+    });
+
+    const topicsTool = k.mode === 'zookeeper' ? 'kafka-topics' : '/opt/kafka/bin/kafka-topics.sh';
+    const rf = effectiveReplication(k.topic.replicationFactor, this.brokers);
+    const create = (topic: string) =>
+      `${topicsTool} --bootstrap-server ${this.bootstrapServers} --create --if-not-exists --topic ${topic} ` +
+      `--partitions ${k.topic.partitions} --replication-factor ${rf}`;
+    platform.add({
+      name: this.topicsJob,
+      component: 'kafka',
+      kind: 'job',
+      image,
+      command: ['bash', '-c', `set -e; ${create(this.topic)}; ${create(this.deadLetterTopic)}; ${topicsTool} --bootstrap-server ${this.bootstrapServers} --describe --topic ${this.topic}`],
+      // The CLI tools read KAFKA_HEAP_OPTS too; a small heap keeps the job inside its limit.
+      env: { KAFKA_HEAP_OPTS: '-Xmx256m' },
+      resources: { cpu: 0.5, memoryMiB: 512 },
+      runAs: { user: 1000, group: 1000 },
+      dependsOn: [{ service: this.service, condition: 'healthy' }],
+    });
+  }
+}

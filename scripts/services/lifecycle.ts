@@ -1,0 +1,168 @@
+// up / down / status over the registry, as a library (the CLI, the jest global setup and tests
+// that restart a service use it).
+import * as fs from 'fs';
+import * as path from 'path';
+import { KafkaMode, LocalEndpoints, readPartialEndpoints, rtdsHome, writeEndpoints } from './endpoints';
+import { isAlive, readPid, sleep } from './process';
+import { services, serviceNamed } from './registry';
+import { LocalService, ServiceContext, ServiceStatus, defaultCacheDir, parseKafkaMode } from './service';
+import { Secrets } from './secrets';
+
+export interface ContextOptions {
+  /** @default RTDS_KAFKA_MODE, else the mode of the running broker, else `zookeeper` */
+  readonly kafkaMode?: KafkaMode;
+  /** @default RTDS_HOME, else `<repo>/.rtds` */
+  readonly home?: string;
+  /** @default `${XDG_CACHE_HOME:-~/.cache}/rtdatastream` */
+  readonly cacheDir?: string;
+  /** @default progress on stderr */
+  readonly log?: (message: string) => void;
+}
+
+export function createContext(opts: ContextOptions = {}): ServiceContext {
+  const home = opts.home ?? rtdsHome();
+  fs.mkdirSync(home, { recursive: true });
+  return {
+    home,
+    cacheDir: opts.cacheDir ?? defaultCacheDir(),
+    kafkaMode: opts.kafkaMode ?? (process.env.RTDS_KAFKA_MODE ? parseKafkaMode(process.env.RTDS_KAFKA_MODE) : runningKafkaMode(home) ?? 'zookeeper'),
+    secrets: new Secrets(home),
+    log: opts.log ?? ((m) => process.stderr.write(`[services] ${m}\n`)),
+  };
+}
+
+function runningKafkaMode(home: string): KafkaMode | undefined {
+  const pid = readPid(path.join(home, 'kafka', 'pid'));
+  const modeFile = path.join(home, 'kafka', 'mode');
+  if (pid === undefined || !isAlive(pid) || !fs.existsSync(modeFile)) return undefined;
+  return parseKafkaMode(fs.readFileSync(modeFile, 'utf8').trim());
+}
+
+/** The named services plus everything they depend on, in registry (start) order. */
+export function withDependencies(ctx: ServiceContext, names?: readonly string[]): LocalService[] {
+  if (!names || names.length === 0) return services.filter((s) => s.enabled(ctx));
+  const wanted = new Set<string>();
+  const add = (name: string) => {
+    const service = serviceNamed(name);
+    if (!service.enabled(ctx)) {
+      throw new Error(`service "${name}" does not run in Kafka ${ctx.kafkaMode} mode`);
+    }
+    if (wanted.has(name)) return;
+    wanted.add(name);
+    service.dependsOn(ctx).forEach(add);
+  };
+  names.forEach(add);
+  return services.filter((s) => wanted.has(s.name));
+}
+
+export interface UpOptions extends ContextOptions {
+  /** Service names; their dependencies come along. @default every service */
+  readonly only?: readonly string[];
+}
+
+export interface UpResult {
+  readonly endpoints: Partial<LocalEndpoints>;
+  /** Seconds per service: provision + start (0 start when reused). */
+  readonly timings: Readonly<Record<string, { provision: number; start: number; reused: boolean }>>;
+}
+
+/** Provisions, starts (or reuses) and prepares services, then writes endpoints.json. Idempotent. */
+export async function up(opts: UpOptions = {}): Promise<UpResult> {
+  const ctx = createContext(opts);
+  const selected = withDependencies(ctx, opts.only);
+  return withLock(ctx, async () => {
+    const timings: Record<string, { provision: number; start: number; reused: boolean }> = {};
+    const collected: Partial<LocalEndpoints> = {};
+    for (const service of selected) {
+      const t0 = Date.now();
+      await service.provision(ctx);
+      const t1 = Date.now();
+      let status = await service.status(ctx);
+      if (status.state === 'unhealthy') {
+        // Perhaps still starting (another `up`, or a restart): give it a moment before failing.
+        for (let i = 0; i < 60 && status.state === 'unhealthy'; i++) {
+          await sleep(1000);
+          status = await service.status(ctx);
+        }
+        if (status.state === 'unhealthy') {
+          throw new Error(`${service.name} (pid ${status.pid}) runs but does not answer: ${status.detail ?? ''}; run \`npm run services:down\` and retry`);
+        }
+      }
+      const reused = status.state === 'running';
+      if (reused) {
+        ctx.log(`${service.name}: already running (pid ${status.pid}), reused`);
+      } else {
+        ctx.log(`${service.name}: starting ${service.version(ctx)} on port ${service.ports(ctx)[0].port}`);
+        await service.start(ctx);
+      }
+      if (service.prepare) await service.prepare(ctx);
+      const t2 = Date.now();
+      timings[service.name] = { provision: (t1 - t0) / 1000, start: (t2 - t1) / 1000, reused };
+      if (!reused) ctx.log(`${service.name}: healthy after ${((t2 - t1) / 1000).toFixed(1)} s`);
+      Object.assign(collected, await service.endpoints(ctx));
+    }
+    writeEndpoints(collected, ctx.home);
+    return { endpoints: readPartialEndpoints(ctx.home), timings };
+  });
+}
+
+/** Stops services in reverse start order. @default every service with a pid file */
+export async function down(opts: UpOptions = {}): Promise<void> {
+  const ctx = createContext(opts);
+  const names = opts.only && opts.only.length > 0 ? new Set(opts.only.map((n) => serviceNamed(n).name)) : undefined;
+  for (const service of [...services].reverse()) {
+    if (names && !names.has(service.name)) continue;
+    const status = await service.status(ctx);
+    if (status.state === 'stopped') continue;
+    ctx.log(`${service.name}: stopping${status.pid ? ` (pid ${status.pid})` : ''}`);
+    await service.stop(ctx);
+  }
+}
+
+/** Stops then starts one service (tests use it to restart PostgreSQL under load). */
+export async function restart(name: string, opts: ContextOptions = {}): Promise<void> {
+  const ctx = createContext(opts);
+  const service = serviceNamed(name);
+  await service.stop(ctx);
+  await service.start(ctx);
+  if (service.prepare) await service.prepare(ctx);
+}
+
+export interface StatusRow extends ServiceStatus {
+  readonly service: string;
+}
+
+export async function status(opts: ContextOptions = {}): Promise<StatusRow[]> {
+  const ctx = createContext(opts);
+  const rows: StatusRow[] = [];
+  for (const service of services) {
+    if (!service.enabled(ctx) && (await service.status(ctx)).state === 'stopped') continue;
+    rows.push({ service: service.name, ...(await service.status(ctx)) });
+  }
+  return rows;
+}
+
+/** One `up` at a time per home: a second waits for the first (jest projects, parallel shells). */
+async function withLock<T>(ctx: ServiceContext, body: () => Promise<T>): Promise<T> {
+  const lock = path.join(ctx.home, 'up.lock');
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch {
+      const holder = readPid(lock);
+      if (holder === undefined || !isAlive(holder)) {
+        fs.rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${lock} is held by pid ${holder} for too long`);
+      await sleep(1000);
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}

@@ -1,0 +1,300 @@
+"""The users stream's pure core: Confluent frame, Avro decode, typing, settings.
+
+No Spark here, so pytest runs it without a cluster; users_stream.py ships this file to the
+executors (addPyFile) so that its schema cache lives once per Python worker process.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+
+MAGIC_BYTE = 0
+FRAME_HEADER_BYTES = 5
+
+# The Cassandra columns of spark_streams.created_users, in order (see
+# workloads/migrations/cassandra). Timestamps are timezone-aware UTC datetimes.
+CREATED_USER_COLUMNS: Tuple[Tuple[str, str], ...] = (
+    ("id", "string"),
+    ("first_name", "string"),
+    ("last_name", "string"),
+    ("gender", "string"),
+    ("address", "string"),
+    ("post_code", "string"),
+    ("email", "string"),
+    ("username", "string"),
+    ("dob", "timestamp"),
+    ("age", "int"),
+    ("registered_date", "timestamp"),
+    ("phone", "string"),
+    ("picture", "string"),
+    ("nat", "string"),
+    ("ingested_at", "timestamp"),
+    ("landing_seq", "long"),
+)
+
+REQUIRED_STRING_FIELDS = ("id", "first_name", "last_name", "gender", "address", "post_code", "email",
+                          "username", "phone", "picture", "nat")
+REQUIRED_TIMESTAMP_FIELDS = ("dob", "registered_date", "ingested_at")
+
+
+class DecodeError(ValueError):
+    """A record that cannot become a created_users row; its message is the dead-letter reason."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure core: frame, decode, type.
+# ---------------------------------------------------------------------------------------------
+
+def parse_frame(value: Optional[bytes]) -> Tuple[int, bytes]:
+    """Splits a Confluent wire-format value into (schema id, Avro payload)."""
+    if value is None:
+        raise DecodeError("value is null (tombstone)")
+    value = bytes(value)
+    if len(value) < FRAME_HEADER_BYTES:
+        raise DecodeError(f"value is {len(value)} bytes, shorter than the 5-byte Confluent frame header")
+    if value[0] != MAGIC_BYTE:
+        raise DecodeError(f"magic byte is {value[0]}, expected 0 (not Confluent wire format)")
+    schema_id = int.from_bytes(value[1:FRAME_HEADER_BYTES], "big", signed=True)
+    if schema_id <= 0:
+        raise DecodeError(f"schema id {schema_id} in the frame is not a registry id")
+    return schema_id, value[FRAME_HEADER_BYTES:]
+
+
+def decode_avro(payload: bytes, parsed_schema: Any) -> Dict[str, Any]:
+    """Decodes one schemaless Avro datum; the whole payload must be consumed."""
+    import fastavro  # imported here so the module loads where only the driver runs
+
+    buf = io.BytesIO(payload)
+    try:
+        record = fastavro.schemaless_reader(buf, parsed_schema)
+    except Exception as err:  # fastavro raises EOFError, ValueError, UnicodeDecodeError...
+        raise DecodeError(f"Avro payload does not match its writer schema: {type(err).__name__}: {err}") from err
+    left = len(payload) - buf.tell()
+    if left:
+        raise DecodeError(f"Avro payload has {left} trailing bytes after the record")
+    if not isinstance(record, dict):
+        raise DecodeError(f"Avro datum is a {type(record).__name__}, expected a record")
+    return record
+
+
+def _as_utc(name: str, value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    # A writer schema without the logicalType still carries epoch milliseconds.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as err:
+            raise DecodeError(f"field {name} is not a timestamp: {value!r}") from err
+        return _as_utc(name, parsed)
+    raise DecodeError(f"field {name} is not a timestamp: {value!r}")
+
+
+def age_on(dob: datetime, on: datetime) -> int:
+    """Whole years between dob and `on` (birthday not yet reached this year counts one less)."""
+    born: date = dob.astimezone(timezone.utc).date()
+    day: date = on.astimezone(timezone.utc).date()
+    years = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return years
+
+
+def to_created_user(record: Mapping[str, Any]) -> Dict[str, Any]:
+    """Types a decoded User record into a created_users row.
+
+    Age is derived from dob at ingested_at (not at processing time) so a replay writes the same row.
+    """
+    row: Dict[str, Any] = {}
+    for name in REQUIRED_STRING_FIELDS:
+        value = record.get(name)
+        if value is None:
+            raise DecodeError(f"field {name} is missing")
+        if not isinstance(value, str):
+            raise DecodeError(f"field {name} is a {type(value).__name__}, expected a string")
+        row[name] = value
+    if not row["id"].strip():
+        raise DecodeError("field id is empty")
+    for name in REQUIRED_TIMESTAMP_FIELDS:
+        if record.get(name) is None:
+            raise DecodeError(f"field {name} is missing")
+        row[name] = _as_utc(name, record[name])
+    seq = record.get("landing_seq")
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        raise DecodeError(f"field landing_seq is {seq!r}, expected a long")
+    row["landing_seq"] = seq
+    age = age_on(row["dob"], row["ingested_at"])
+    if age < 0:
+        raise DecodeError(f"field dob {row['dob'].isoformat()} is after ingested_at {row['ingested_at'].isoformat()}")
+    row["age"] = age
+    return {name: row[name] for name, _ in CREATED_USER_COLUMNS}
+
+
+class SchemaCache:
+    """Writer schemas by registry id, fetched once per process (ids are immutable in a registry)."""
+
+    def __init__(self, fetch: Callable[[int], str]):
+        self._fetch = fetch
+        self._parsed: Dict[int, Any] = {}
+
+    def get(self, schema_id: int) -> Any:
+        if schema_id not in self._parsed:
+            import fastavro
+
+            text = self._fetch(schema_id)
+            try:
+                self._parsed[schema_id] = fastavro.parse_schema(json.loads(text))
+            except Exception as err:
+                raise DecodeError(f"schema id {schema_id} from the registry is not a valid Avro schema: {err}") from err
+        return self._parsed[schema_id]
+
+    def __len__(self) -> int:
+        return len(self._parsed)
+
+
+class RegistryUnavailable(RuntimeError):
+    """The registry could not be asked: the batch must fail and be retried, not dead-lettered."""
+
+
+def registry_fetch(base_url: str, timeout_s: float = 10.0) -> Callable[[int], str]:
+    """GET {base}/schemas/ids/{id} (the Confluent API; Apicurio serves it under its ccompat base)."""
+    base = base_url.rstrip("/")
+
+    def fetch(schema_id: int) -> str:
+        url = f"{base}/schemas/ids/{schema_id}"
+        req = urllib.request.Request(url, headers={"Accept": "application/vnd.schemaregistry.v1+json, application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+                body = json.loads(resp.read().decode("utf-8"))
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                raise DecodeError(f"schema id {schema_id} is unknown to the registry at {base}") from err
+            raise RegistryUnavailable(f"GET {url} answered HTTP {err.code}") from err
+        except (urllib.error.URLError, OSError) as err:
+            raise RegistryUnavailable(f"GET {url} failed: {err}") from err
+        schema = body.get("schema") if isinstance(body, dict) else None
+        if not isinstance(schema, str):
+            raise RegistryUnavailable(f"GET {url} answered without a 'schema' string: {str(body)[:200]}")
+        return schema
+
+    return fetch
+
+
+def decode_user(value: Optional[bytes], schemas: SchemaCache) -> Dict[str, Any]:
+    """Confluent-framed Avro bytes -> typed created_users row; raises DecodeError with the reason."""
+    schema_id, payload = parse_frame(value)
+    return to_created_user(decode_avro(payload, schemas.get(schema_id)))
+
+
+def dead_letter_value(reason: str, topic: str, partition: int, offset: int,
+                      key: Optional[bytes], value: Optional[bytes]) -> str:
+    """The dead-letter record: the reason, where it came from, and the original bytes."""
+    def b64(raw: Optional[bytes]) -> Optional[str]:
+        return None if raw is None else base64.b64encode(bytes(raw)).decode("ascii")
+
+    return json.dumps({
+        "reason": reason,
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
+        "key_base64": b64(key),
+        "value_base64": b64(value),
+    }, sort_keys=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings.
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StreamSettings:
+    kafka_bootstrap_servers: str
+    schema_registry_url: str
+    cassandra_host: str
+    cassandra_username: str
+    cassandra_password: str
+    checkpoint_dir: str
+    kafka_topic: str = "users_created"
+    dead_letter_topic: str = "users_created_dlq"
+    cassandra_port: int = 9042
+    cassandra_local_dc: Optional[str] = None
+    keyspace: str = "spark_streams"
+    table: str = "created_users"
+    starting_offsets: str = "earliest"
+    max_offsets_per_trigger: int = 20000
+    trigger_seconds: float = 1.0
+    max_restarts: int = 20
+
+
+# (setting, env name, required, type)
+_SETTINGS: Tuple[Tuple[str, str, bool, type], ...] = (
+    ("kafka_bootstrap_servers", "KAFKA_BOOTSTRAP_SERVERS", True, str),
+    ("schema_registry_url", "SCHEMA_REGISTRY_URL", True, str),
+    ("cassandra_host", "CASSANDRA_HOST", True, str),
+    ("cassandra_username", "CASSANDRA_USERNAME", True, str),
+    ("cassandra_password", "CASSANDRA_PASSWORD", True, str),
+    ("checkpoint_dir", "CHECKPOINT_DIR", True, str),
+    ("kafka_topic", "KAFKA_TOPIC", False, str),
+    ("dead_letter_topic", "DEAD_LETTER_TOPIC", False, str),
+    ("cassandra_port", "CASSANDRA_PORT", False, int),
+    ("cassandra_local_dc", "CASSANDRA_LOCAL_DC", False, str),
+    ("keyspace", "CASSANDRA_KEYSPACE", False, str),
+    ("table", "CASSANDRA_TABLE", False, str),
+    ("starting_offsets", "STARTING_OFFSETS", False, str),
+    ("max_offsets_per_trigger", "MAX_OFFSETS_PER_TRIGGER", False, int),
+    ("trigger_seconds", "TRIGGER_SECONDS", False, float),
+    ("max_restarts", "MAX_RESTARTS", False, int),
+)
+
+
+def load_settings(argv: Sequence[str], env: Mapping[str, str]) -> StreamSettings:
+    """Arguments win over the environment; a missing or malformed setting names its flag and variable."""
+    parser = argparse.ArgumentParser(prog="users_stream.py", description=__doc__.splitlines()[0])
+    for field, env_name, _, _ in _SETTINGS:
+        parser.add_argument("--" + field.replace("_", "-"), dest=field, help=f"or {env_name}")
+    args = vars(parser.parse_args(list(argv)))
+    values: Dict[str, Any] = {}
+    missing = []
+    for field, env_name, required, kind in _SETTINGS:
+        raw = args.get(field)
+        if raw is None or raw == "":
+            raw = env.get(env_name)
+        if raw is None or raw == "":
+            if required:
+                missing.append(f"--{field.replace('_', '-')} / {env_name}")
+            continue
+        if kind is int or kind is float:
+            try:
+                number = kind(raw)
+            except ValueError:
+                raise SystemExit(f"users_stream: {env_name}={raw!r} is not {'an integer' if kind is int else 'a number'}")
+            if number <= 0 and field != "max_restarts":
+                raise SystemExit(f"users_stream: {env_name}={raw!r} must be greater than 0")
+            values[field] = number
+        else:
+            values[field] = raw
+    if missing:
+        raise SystemExit("users_stream: missing settings: " + ", ".join(missing))
+    if not values["schema_registry_url"].startswith(("http://", "https://")):
+        raise SystemExit(f"users_stream: SCHEMA_REGISTRY_URL={values['schema_registry_url']!r} is not an http(s) URL")
+    offsets = values.get("starting_offsets", "earliest")
+    if offsets not in ("earliest", "latest") and not offsets.startswith("{"):
+        raise SystemExit(f"users_stream: STARTING_OFFSETS={offsets!r} must be earliest, latest or a JSON offsets map")
+    return StreamSettings(**values)
+
+
+_WORKER_SCHEMAS: Dict[str, SchemaCache] = {}
+
+
+def schemas_for(url: str) -> SchemaCache:
+    """The process-wide schema cache for a registry (Spark reuses Python workers across tasks)."""
+    if url not in _WORKER_SCHEMAS:
+        _WORKER_SCHEMAS[url] = SchemaCache(registry_fetch(url))
+    return _WORKER_SCHEMAS[url]

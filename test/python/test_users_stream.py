@@ -1,0 +1,271 @@
+"""The users stream's decode/type core, without a Spark cluster.
+
+Records are encoded with fastavro from the project's own schema (workloads/schema/user.avsc),
+framed as the relay frames them, and the registry lookup goes to a real HTTP server on loopback.
+"""
+import http.server
+import io
+import json
+import os
+import struct
+import sys
+import threading
+from datetime import datetime, timezone
+
+import fastavro
+import pytest
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "spark-apps"))
+
+import users_transform as ut  # noqa: E402
+
+with open(os.path.join(REPO, "workloads", "schema", "user.avsc"), encoding="utf-8") as f:
+    USER_SCHEMA_TEXT = f.read()
+USER_SCHEMA = fastavro.parse_schema(json.loads(USER_SCHEMA_TEXT))
+
+
+def ms(text: str) -> int:
+    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def a_user(**overrides):
+    user = {
+        "id": "8f1c6c3e-1b2a-4d8e-9a57-0d1b2c3d4e5f",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "gender": "female",
+        "address": "12 Marylebone St, London, Greater London, United Kingdom",
+        "post_code": "NW1 5LA",
+        "email": "ada@example.org",
+        "username": "adal",
+        "dob": ms("1990-06-15T08:00:00"),
+        "registered_date": ms("2015-03-01T12:30:00"),
+        "phone": "020 7946 0000",
+        "picture": "pictures/med/women/1.jpg",
+        "nat": "GB",
+        "ingested_at": ms("2026-06-14T23:00:00"),
+        "landing_seq": 42,
+    }
+    user.update(overrides)
+    return user
+
+
+def avro(record, schema=USER_SCHEMA) -> bytes:
+    buf = io.BytesIO()
+    fastavro.schemaless_writer(buf, schema, record)
+    return buf.getvalue()
+
+
+def framed(record, schema_id=7, schema=USER_SCHEMA) -> bytes:
+    return b"\x00" + struct.pack(">i", schema_id) + avro(record, schema)
+
+
+def cache_of(schemas):
+    asked = []
+
+    def fetch(schema_id):
+        asked.append(schema_id)
+        if schema_id not in schemas:
+            raise ut.DecodeError(f"schema id {schema_id} is unknown to the registry")
+        return schemas[schema_id]
+
+    return ut.SchemaCache(fetch), asked
+
+
+class TestFrame:
+    def test_splits_the_schema_id_from_the_payload(self):
+        assert ut.parse_frame(b"\x00\x00\x00\x01\x02abc") == (258, b"abc")
+
+    def test_rejects_a_value_shorter_than_the_header(self):
+        with pytest.raises(ut.DecodeError, match="shorter than the 5-byte"):
+            ut.parse_frame(b"\x00\x00")
+
+    def test_rejects_a_wrong_magic_byte(self):
+        with pytest.raises(ut.DecodeError, match="magic byte is 123"):
+            ut.parse_frame(b'{"id": "x"}')
+
+    def test_rejects_a_tombstone(self):
+        with pytest.raises(ut.DecodeError, match="null"):
+            ut.parse_frame(None)
+
+    def test_rejects_a_non_positive_schema_id(self):
+        with pytest.raises(ut.DecodeError, match="schema id 0"):
+            ut.parse_frame(b"\x00\x00\x00\x00\x00abc")
+
+
+class TestDecodeUser:
+    def test_types_every_column_and_derives_age_at_ingestion(self):
+        cache, _ = cache_of({7: USER_SCHEMA_TEXT})
+        row = ut.decode_user(framed(a_user()), cache)
+        assert list(row) == [name for name, _ in ut.CREATED_USER_COLUMNS]
+        assert row["id"] == "8f1c6c3e-1b2a-4d8e-9a57-0d1b2c3d4e5f"
+        assert row["dob"] == datetime(1990, 6, 15, 8, 0, tzinfo=timezone.utc)
+        assert row["registered_date"] == datetime(2015, 3, 1, 12, 30, tzinfo=timezone.utc)
+        assert row["ingested_at"] == datetime(2026, 6, 14, 23, 0, tzinfo=timezone.utc)
+        # Born 15 June 1990, ingested 14 June 2026: the 36th birthday is tomorrow.
+        assert row["age"] == 35
+        assert row["landing_seq"] == 42
+        assert row["post_code"] == "NW1 5LA"
+
+    def test_age_counts_the_birthday_itself(self):
+        cache, _ = cache_of({7: USER_SCHEMA_TEXT})
+        row = ut.decode_user(framed(a_user(ingested_at=ms("2026-06-15T00:00:00"))), cache)
+        assert row["age"] == 36
+
+    def test_fetches_each_schema_id_once(self):
+        cache, asked = cache_of({7: USER_SCHEMA_TEXT})
+        for n in range(5):
+            ut.decode_user(framed(a_user(landing_seq=n)), cache)
+        assert asked == [7]
+        assert len(cache) == 1
+
+    def test_an_unknown_schema_id_is_a_decode_error(self):
+        cache, _ = cache_of({7: USER_SCHEMA_TEXT})
+        with pytest.raises(ut.DecodeError, match="schema id 9 is unknown"):
+            ut.decode_user(framed(a_user(), schema_id=9), cache)
+
+    def test_a_truncated_payload_is_a_decode_error(self):
+        cache, _ = cache_of({7: USER_SCHEMA_TEXT})
+        with pytest.raises(ut.DecodeError, match="does not match its writer schema"):
+            ut.decode_user(framed(a_user())[:30], cache)
+
+    def test_trailing_bytes_are_a_decode_error(self):
+        cache, _ = cache_of({7: USER_SCHEMA_TEXT})
+        with pytest.raises(ut.DecodeError, match="trailing bytes"):
+            ut.decode_user(framed(a_user()) + b"\x00\x01", cache)
+
+    def test_a_record_of_another_shape_names_the_missing_field(self):
+        other = {"type": "record", "name": "Other", "fields": [{"name": "id", "type": "string"}]}
+        cache, _ = cache_of({3: json.dumps(other)})
+        value = framed({"id": "x"}, schema_id=3, schema=fastavro.parse_schema(other))
+        with pytest.raises(ut.DecodeError, match="field first_name is missing"):
+            ut.decode_user(value, cache)
+
+    def test_a_dob_after_ingestion_is_rejected(self):
+        cache, _ = cache_of({7: USER_SCHEMA_TEXT})
+        with pytest.raises(ut.DecodeError, match="dob .* is after ingested_at"):
+            ut.decode_user(framed(a_user(dob=ms("2030-01-01T00:00:00"))), cache)
+
+    def test_an_empty_id_is_rejected(self):
+        cache, _ = cache_of({7: USER_SCHEMA_TEXT})
+        with pytest.raises(ut.DecodeError, match="field id is empty"):
+            ut.decode_user(framed(a_user(id=" ")), cache)
+
+    def test_a_writer_schema_without_logical_types_still_gives_timestamps(self):
+        plain = json.loads(USER_SCHEMA_TEXT)
+        for field in plain["fields"]:
+            if isinstance(field["type"], dict):
+                field["type"] = "long"
+        cache, _ = cache_of({5: json.dumps(plain)})
+        row = ut.decode_user(framed(a_user(), schema_id=5, schema=fastavro.parse_schema(plain)), cache)
+        assert row["dob"] == datetime(1990, 6, 15, 8, 0, tzinfo=timezone.utc)
+
+    def test_an_invalid_schema_from_the_registry_is_a_decode_error(self):
+        cache, _ = cache_of({4: '{"type": "nonsense"}'})
+        with pytest.raises(ut.DecodeError, match="not a valid Avro schema"):
+            ut.decode_user(framed(a_user(), schema_id=4), cache)
+
+
+class TestDeadLetter:
+    def test_carries_the_reason_origin_and_original_bytes(self):
+        letter = json.loads(ut.dead_letter_value("magic byte is 123", "users_created", 2, 99, b"k", b"{bad"))
+        assert letter == {
+            "reason": "magic byte is 123",
+            "topic": "users_created",
+            "partition": 2,
+            "offset": 99,
+            "key_base64": "aw==",
+            "value_base64": "e2JhZA==",
+        }
+
+    def test_a_missing_key_stays_null(self):
+        assert json.loads(ut.dead_letter_value("r", "t", 0, 0, None, b""))["key_base64"] is None
+
+
+class _Registry(http.server.BaseHTTPRequestHandler):
+    schemas = {}
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        prefix = "/apis/ccompat/v7/schemas/ids/"
+        if self.path.startswith(prefix) and self.path[len(prefix):] in self.schemas:
+            body = json.dumps({"schema": self.schemas[self.path[len(prefix):]]}).encode()
+            self.send_response(200)
+        elif self.path.startswith(prefix):
+            body = b'{"error_code": 40403, "message": "Schema not found"}'
+            self.send_response(404)
+        else:
+            body = b"{}"
+            self.send_response(500)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture()
+def registry():
+    _Registry.schemas = {"7": USER_SCHEMA_TEXT}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class TestRegistryFetch:
+    def test_reads_the_schema_from_the_confluent_ids_endpoint_under_a_base_path(self, registry):
+        fetch = ut.registry_fetch(registry + "/apis/ccompat/v7/")
+        assert json.loads(fetch(7))["name"] == "User"
+
+    def test_an_unknown_id_is_a_decode_error(self, registry):
+        with pytest.raises(ut.DecodeError, match="schema id 8 is unknown"):
+            ut.registry_fetch(registry + "/apis/ccompat/v7")(8)
+
+    def test_a_server_error_is_unavailability_not_a_bad_record(self, registry):
+        with pytest.raises(ut.RegistryUnavailable, match="HTTP 500"):
+            ut.registry_fetch(registry + "/elsewhere")(7)
+
+    def test_an_unreachable_registry_is_unavailability(self):
+        with pytest.raises(ut.RegistryUnavailable, match="failed"):
+            ut.registry_fetch("http://127.0.0.1:1", timeout_s=2)(7)
+
+
+class TestSettings:
+    ENV = {
+        "KAFKA_BOOTSTRAP_SERVERS": "broker:9092",
+        "SCHEMA_REGISTRY_URL": "http://registry:8081",
+        "CASSANDRA_HOST": "cassandra",
+        "CASSANDRA_USERNAME": "pipeline",
+        "CASSANDRA_PASSWORD": "from-env",
+        "CHECKPOINT_DIR": "/tmp/ck",
+    }
+
+    def test_reads_the_environment_with_documented_defaults(self):
+        s = ut.load_settings([], self.ENV)
+        assert s.kafka_topic == "users_created"
+        assert s.dead_letter_topic == "users_created_dlq"
+        assert s.cassandra_port == 9042
+        assert (s.keyspace, s.table) == ("spark_streams", "created_users")
+
+    def test_arguments_win_over_the_environment(self):
+        s = ut.load_settings(["--cassandra-port", "19042", "--kafka-topic", "t2"], self.ENV)
+        assert (s.cassandra_port, s.kafka_topic) == (19042, "t2")
+
+    def test_missing_settings_are_all_named(self):
+        env = dict(self.ENV)
+        del env["CASSANDRA_PASSWORD"]
+        del env["CHECKPOINT_DIR"]
+        with pytest.raises(SystemExit, match="--cassandra-password / CASSANDRA_PASSWORD, --checkpoint-dir / CHECKPOINT_DIR"):
+            ut.load_settings([], env)
+
+    def test_a_port_that_is_not_a_number_is_named(self):
+        with pytest.raises(SystemExit, match="CASSANDRA_PORT='nine' is not an integer"):
+            ut.load_settings([], {**self.ENV, "CASSANDRA_PORT": "nine"})
+
+    def test_a_registry_url_without_scheme_is_refused(self):
+        with pytest.raises(SystemExit, match="SCHEMA_REGISTRY_URL='registry:8081' is not an http"):
+            ut.load_settings([], {**self.ENV, "SCHEMA_REGISTRY_URL": "registry:8081"})

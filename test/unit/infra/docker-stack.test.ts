@@ -1,0 +1,209 @@
+import { addressByName, byName, dockerEnv, synthBoth, TerraformJson } from './synth';
+
+let docker: TerraformJson;
+let containers: Record<string, any>;
+let addresses: Record<string, string>;
+const idOf = (name: string) => addresses[name];
+
+beforeAll(() => {
+  docker = synthBoth().docker;
+  containers = byName(docker, 'docker_container');
+  addresses = addressByName(docker, 'docker_container');
+});
+
+describe('Docker stack', () => {
+  it('puts every container on one network under its service name', () => {
+    expect(Object.keys(docker.resource.docker_network)).toHaveLength(1);
+    for (const c of Object.values(containers)) {
+      expect(c.networks_advanced).toHaveLength(1);
+      expect(c.networks_advanced[0].aliases).toEqual([c.hostname]);
+    }
+  });
+
+  it('gives every long-running container a health check and waits for it; one-shot jobs run to completion', () => {
+    const jobs = ['kafka-topics', 'register-schema', 'postgres-migrate', 'cassandra-auth', 'cassandra-migrate', 'airflow-init'];
+    for (const [name, c] of Object.entries(containers)) {
+      const service = name.replace(/^rtds-/, '');
+      if (jobs.includes(service)) {
+        expect({ service, attach: c.attach, mustRun: c.must_run, restart: c.restart }).toEqual({ service, attach: true, mustRun: false, restart: 'no' });
+      } else {
+        expect({ service, wait: c.wait, test: c.healthcheck?.test?.length > 0 }).toEqual({ service, wait: true, test: true });
+      }
+    }
+  });
+
+  it('binds published ports to 127.0.0.1 by default and to hostBind when set', () => {
+    const published = Object.values(containers).flatMap((c: any) => c.ports.filter((p: any) => p.external));
+    expect(published.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(published.map((p: any) => p.ip))).toEqual(new Set(['127.0.0.1']));
+    const open = byName(synthBoth({ hostBind: '0.0.0.0' }).docker, 'docker_container');
+    expect(open['rtds-airflow-api-server'].ports).toEqual([{ internal: 8080, external: 8080, ip: '0.0.0.0' }]);
+  });
+
+  it('gives every stateful service a named volume', () => {
+    const volumes = Object.values(docker.resource.docker_volume).map((v: any) => v.name).sort();
+    expect(volumes).toEqual(['rtds-cassandra-data', 'rtds-kafka-data', 'rtds-postgres-data', 'rtds-users-stream-state',
+      'rtds-zookeeper-data', 'rtds-zookeeper-log']);
+    expect(containers['rtds-postgres'].volumes).toEqual([{ container_path: '/var/lib/postgresql/data', volume_name: expect.stringMatching(/^\$\{docker_volume\./) }]);
+  });
+
+  it('sets memory and CPU limits on every container', () => {
+    for (const c of Object.values(containers)) {
+      expect(c.memory).toBeGreaterThan(0);
+      expect(Number(c.cpus)).toBeGreaterThan(0);
+    }
+    expect(containers['rtds-cassandra'].memory).toBe(3072);
+  });
+
+  it('lays out Kafka listeners as cp-all-in-one: kafka:29092 inside, localhost:9092 published', () => {
+    const kafka = containers['rtds-kafka'];
+    expect(dockerEnv(kafka).KAFKA_LISTENERS).toBe('PLAINTEXT://0.0.0.0:29092,PLAINTEXT_HOST://0.0.0.0:9092');
+    expect(kafka.entrypoint.join(' ')).toContain('KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://$RTDS_SELF_HOST:29092,PLAINTEXT_HOST://localhost:9092"');
+    expect(dockerEnv(kafka).RTDS_SELF_HOST).toBe('kafka');
+    expect(dockerEnv(kafka).KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
+    expect(kafka.ports).toContainEqual({ internal: 9092, external: 9092, ip: '127.0.0.1' });
+    expect(kafka.depends_on).toEqual([idOf('rtds-zookeeper')]);
+  });
+
+  it('creates users_created and its dead-letter topic from config once Kafka is healthy', () => {
+    const topics = containers['rtds-kafka-topics'];
+    const script = topics.entrypoint.join(' ');
+    expect(script).toContain('--create --if-not-exists --topic users_created --partitions 3 --replication-factor 1');
+    expect(script).toContain('--topic users_created_dlq --partitions 3');
+    expect(topics.depends_on).toEqual([idOf('rtds-kafka')]);
+    const seven = byName(synthBoth({ kafka: { topic: { partitions: 7 } } }).docker, 'docker_container')['rtds-kafka-topics'];
+    expect(seven.entrypoint.join(' ')).toContain('--topic users_created --partitions 7');
+  });
+
+  it('runs KRaft without ZooKeeper when kafka.mode is kraft', () => {
+    const kraft = byName(synthBoth({ kafka: { mode: 'kraft' } }).docker, 'docker_container');
+    expect(kraft['rtds-zookeeper']).toBeUndefined();
+    const env = dockerEnv(kraft['rtds-kafka']);
+    expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe('0@kafka:29093');
+    expect(env.CLUSTER_ID).toMatch(/^\$\{random_id\.[^}]+\.b64_url\}$/);
+    expect(kraft['rtds-kafka'].entrypoint.join(' ')).toContain('/etc/kafka/docker/run');
+    expect(kraft['rtds-kafka-topics'].entrypoint.join(' ')).toContain('/opt/kafka/bin/kafka-topics.sh');
+  });
+
+  it('pulls the pinned upstream images by default', () => {
+    const images = Object.values(docker.resource.docker_image).map((i: any) => i.name).sort();
+    expect(images).toEqual([
+      'apache/airflow:3.1.0', 'apache/spark:3.5.7-scala2.12-java17-python3-ubuntu', 'cassandra:5.0.4',
+      'confluentinc/cp-enterprise-control-center:7.9.2', 'confluentinc/cp-kafka:7.9.2', 'confluentinc/cp-schema-registry:7.9.2',
+      'confluentinc/cp-zookeeper:7.9.2', 'postgres:17.6', 'rtdatastream/workloads:0.1.0',
+    ]);
+    const workloads = Object.values(docker.resource.docker_image).find((i: any) => i.name.startsWith('rtdatastream/workloads')) as any;
+    expect(workloads.build).toEqual({ context: '${path.module}/../../..', dockerfile: 'workloads/Dockerfile' });
+  });
+
+  it("builds every component image from images/<component> in imageMode 'local'", () => {
+    const local = synthBoth({ imageMode: 'local', console: { kind: 'kafka-ui' } }).docker;
+    const images = Object.values(local.resource.docker_image) as any[];
+    expect(images.every((i) => i.build)).toBe(true);
+    expect(images.map((i) => `${i.name} <- ${i.build.context}`).sort()).toEqual([
+      'rtdatastream/airflow:3.1.0 <- ${path.module}/../../../images/airflow',
+      'rtdatastream/cassandra:5.0.4 <- ${path.module}/../../../images/cassandra',
+      'rtdatastream/kafka-ui:v1.2.0 <- ${path.module}/../../../images/kafka-ui',
+      'rtdatastream/kafka:7.9.2 <- ${path.module}/../../../images/kafka',
+      'rtdatastream/postgres:17.6 <- ${path.module}/../../../images/postgres',
+      'rtdatastream/schema-registry:7.9.2 <- ${path.module}/../../../images/schema-registry',
+      'rtdatastream/spark:3.5.7 <- ${path.module}/../../../images/spark',
+      'rtdatastream/workloads:0.1.0 <- ${path.module}/../../..',
+      'rtdatastream/zookeeper:7.9.2 <- ${path.module}/../../../images/zookeeper',
+    ]);
+  });
+
+  it('wires ingest and relay to the landing database, Kafka and the Schema Registry with the DEVELOPERS.md names', () => {
+    const relay = dockerEnv(containers['rtds-relay']);
+    expect(relay).toMatchObject({
+      PGHOST: 'postgres', PGPORT: '5432', PGDATABASE: 'pipeline', PGUSER: 'pipeline',
+      KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092', SCHEMA_REGISTRY_URL: 'http://schema-registry:8081', KAFKA_TOPIC: 'users_created', HTTP_PORT: '8001',
+    });
+    expect(relay.PGPASSWORD).toMatch(/^\$\{random_password\.[^}]+\.result\}$/);
+    const ingest = dockerEnv(containers['rtds-ingest']);
+    expect(ingest.RANDOMUSER_URL).toBe('http://source:8100/api/');
+    expect(ingest.PGPASSWORD).toBe(relay.PGPASSWORD);
+    expect(containers['rtds-ingest'].command).toEqual(['ingest', 'serve']);
+    expect(containers['rtds-ingest'].depends_on).toEqual([idOf('rtds-postgres-migrate'), idOf('rtds-source')]);
+    expect(containers['rtds-relay'].depends_on).toEqual([idOf('rtds-postgres-migrate'), idOf('rtds-register-schema')]);
+    expect(containers['rtds-postgres-migrate'].command).toEqual(['migrate', 'postgres']);
+  });
+
+  it('creates the landing and Airflow databases with separate roles in an init script', () => {
+    const pg = containers['rtds-postgres'];
+    const env = dockerEnv(pg);
+    expect(env).toMatchObject({ LANDING_DB: 'pipeline', LANDING_USER: 'pipeline', AIRFLOW_DB: 'airflow', AIRFLOW_DB_USER: 'airflow' });
+    expect(new Set([env.POSTGRES_PASSWORD, env.LANDING_PASSWORD, env.AIRFLOW_DB_PASSWORD]).size).toBe(3);
+    expect(pg.upload).toHaveLength(1);
+    expect(pg.upload[0].file).toBe('/docker-entrypoint-initdb.d/10-rtds-databases.sh');
+    expect(pg.upload[0].content).toContain('CREATE DATABASE :"landing_db" OWNER :"landing_user"');
+    expect(pg.upload[0].content).toContain('CREATE DATABASE :"airflow_db" OWNER :"airflow_user"');
+    expect(pg.healthcheck.test).toEqual(['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres']);
+  });
+
+  it('runs Airflow 3: init job first, then API server on 8080, scheduler and DAG processor, with the DAGs delivered', () => {
+    const init = containers['rtds-airflow-init'];
+    expect(dockerEnv(init)).toMatchObject({ _AIRFLOW_DB_MIGRATE: 'true', _AIRFLOW_WWW_USER_CREATE: 'true', _AIRFLOW_WWW_USER_USERNAME: 'admin' });
+    expect(init.depends_on).toEqual([idOf('rtds-postgres')]);
+    const api = containers['rtds-airflow-api-server'];
+    expect(api.command).toEqual(['api-server']);
+    expect(api.ports).toEqual([{ internal: 8080, external: 8080, ip: '127.0.0.1' }]);
+    expect(api.healthcheck.test).toEqual(['CMD-SHELL', 'curl -fsS -o /dev/null http://localhost:8080/api/v2/version']);
+    expect(api.depends_on).toEqual([idOf('rtds-airflow-init')]);
+    expect(containers['rtds-airflow-scheduler'].command).toEqual(['scheduler']);
+    expect(containers['rtds-airflow-dag-processor'].command).toEqual(['dag-processor']);
+    const env = dockerEnv(api);
+    expect(env).toMatchObject({ INGEST_URL: 'http://ingest:8000', AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', PIPELINE_USERS_PER_RUN: '1000' });
+    expect(env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN).toMatch(/^postgresql\+psycopg2:\/\/airflow:\$\{random_password\.[^}]+\.result\}@postgres:5432\/airflow$/);
+    expect(env.AIRFLOW__CORE__FERNET_KEY).toMatch(/^\$\{random_id\.[^}]+\.b64_url\}=$/);
+    expect(api.upload).toEqual([{ file: '/opt/airflow/dags/user_pipeline.py', content: expect.stringContaining('TEMPLATE'), executable: false }]);
+  });
+
+  it('keeps "${" in delivered files literal so Terraform does not evaluate it', () => {
+    const dag = containers['rtds-airflow-api-server'].upload[0].content;
+    expect(dag).toContain('TEMPLATE = "$${not_a_terraform_reference}"');
+  });
+
+  it('runs the Spark master, workers and the streaming driver with the app and its settings', () => {
+    expect(containers['rtds-spark-master'].entrypoint.slice(0, 2)).toEqual(['/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master']);
+    expect(containers['rtds-spark-worker'].entrypoint.join(' ')).toContain('org.apache.spark.deploy.worker.Worker --cores 1 --memory 1024m');
+    const two = byName(synthBoth({ spark: { workers: 2 } }).docker, 'docker_container');
+    expect(Object.keys(two).filter((n) => n.startsWith('rtds-spark-worker')).sort()).toEqual(['rtds-spark-worker-1', 'rtds-spark-worker-2']);
+    const driver = containers['rtds-users-stream'];
+    const submit = driver.entrypoint.join(' ');
+    expect(submit).toContain('spark-submit --master spark://spark-master:7077');
+    expect(submit).toContain('--py-files /opt/rtds/spark-apps/users_transform.py /opt/rtds/spark-apps/users_stream.py');
+    expect(submit).toContain('--packages org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.7');
+    expect(dockerEnv(driver)).toMatchObject({
+      KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092', SCHEMA_REGISTRY_URL: 'http://schema-registry:8081', KAFKA_TOPIC: 'users_created',
+      DEAD_LETTER_TOPIC: 'users_created_dlq', CASSANDRA_HOST: 'cassandra', CASSANDRA_PORT: '9042', CASSANDRA_USERNAME: 'pipeline',
+      CHECKPOINT_DIR: '/var/lib/rtds/checkpoints',
+    });
+    expect(driver.upload.map((u: any) => u.file).sort()).toEqual([
+      '/opt/rtds/spark-apps/requirements.txt', '/opt/rtds/spark-apps/users_stream.py', '/opt/rtds/spark-apps/users_transform.py']);
+    expect(driver.depends_on).toEqual([idOf('rtds-spark-worker'), idOf('rtds-kafka-topics'), idOf('rtds-register-schema'), idOf('rtds-cassandra-migrate')]);
+  });
+
+  it('turns Cassandra authentication on and secures it before the keyspace migration runs', () => {
+    const cassandra = containers['rtds-cassandra'];
+    expect(cassandra.entrypoint.join(' ')).toContain('s/AllowAllAuthenticator/PasswordAuthenticator/');
+    expect(dockerEnv(cassandra)).toMatchObject({ CASSANDRA_DC: 'datacenter1', CASSANDRA_SEEDS: 'cassandra', MAX_HEAP_SIZE: '1024M' });
+    const auth = containers['rtds-cassandra-auth'];
+    expect(auth.depends_on).toEqual([idOf('rtds-cassandra')]);
+    expect(auth.entrypoint.join(' ')).toContain('GRANT CREATE ON ALL KEYSPACES TO $PIPELINE_USER');
+    const migrate = containers['rtds-cassandra-migrate'];
+    expect(migrate.command).toEqual(['migrate', 'cassandra']);
+    expect(migrate.depends_on).toEqual([idOf('rtds-cassandra-auth')]);
+    expect(dockerEnv(migrate)).toMatchObject({ CASSANDRA_CONTACT_POINTS: 'cassandra', CASSANDRA_USERNAME: 'pipeline', CASSANDRA_LOCAL_DC: 'datacenter1' });
+    expect(dockerEnv(migrate).CASSANDRA_PASSWORD).toBe(dockerEnv(auth).PIPELINE_PASSWORD);
+  });
+
+  it('offers kafka-ui instead of Control Center', () => {
+    const ui = byName(synthBoth({ console: { kind: 'kafka-ui' } }).docker, 'docker_container');
+    expect(ui['rtds-control-center']).toBeUndefined();
+    expect(ui['rtds-kafka-ui'].image).toMatch(/docker_image\.platform_image-kafbat-kafka-ui-v1-2-0/);
+    expect(dockerEnv(ui['rtds-kafka-ui'])).toMatchObject({ KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS: 'kafka:29092', KAFKA_CLUSTERS_0_SCHEMAREGISTRY: 'http://schema-registry:8081' });
+    expect(ui['rtds-kafka-ui'].healthcheck.test[1]).toContain('wget -qO- http://localhost:9021/actuator/health');
+  });
+});

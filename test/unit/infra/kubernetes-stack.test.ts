@@ -1,0 +1,132 @@
+import { addressByName, byName, podContainer, podEnv, synthBoth, TerraformJson } from './synth';
+
+let k8s: TerraformJson;
+let statefulSets: Record<string, any>;
+let deployments: Record<string, any>;
+let jobs: Record<string, any>;
+let services: Record<string, any>;
+
+beforeAll(() => {
+  k8s = synthBoth().kubernetes;
+  statefulSets = byName(k8s, 'kubernetes_stateful_set_v1');
+  deployments = byName(k8s, 'kubernetes_deployment_v1');
+  jobs = byName(k8s, 'kubernetes_job_v1');
+  services = byName(k8s, 'kubernetes_service_v1');
+});
+
+const workloads = () => ({ ...statefulSets, ...deployments, ...jobs });
+
+describe('Kubernetes stack', () => {
+  it('creates the namespace and puts every resource in it', () => {
+    const namespaces = Object.values(k8s.resource.kubernetes_namespace_v1) as any[];
+    expect(namespaces.map((n) => n.metadata.name)).toEqual(['rtdatastream']);
+    for (const w of Object.values(workloads())) expect(w.metadata.namespace).toMatch(/^\$\{kubernetes_namespace_v1\./);
+  });
+
+  it('runs ZooKeeper, Kafka, PostgreSQL, Cassandra and the streaming driver as StatefulSets with PVCs', () => {
+    expect(Object.keys(statefulSets).sort()).toEqual(['cassandra', 'kafka', 'postgres', 'users-stream', 'zookeeper']);
+    for (const [name, s] of Object.entries(statefulSets)) {
+      expect(s.spec.service_name).toBe(`${name}-headless`);
+      expect(s.spec.volume_claim_template.length).toBeGreaterThan(0);
+      expect(services[`${name}-headless`].spec).toMatchObject({ cluster_ip: 'None', publish_not_ready_addresses: true });
+    }
+    expect(statefulSets.kafka.spec.volume_claim_template).toEqual([{
+      metadata: { name: 'data' },
+      spec: { access_modes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } },
+    }]);
+  });
+
+  it('takes replica counts from config: odd ZooKeeper ensemble, N brokers, N Cassandra nodes, N Spark workers', () => {
+    expect(statefulSets.zookeeper.spec.replicas).toBe('3');
+    expect(statefulSets.kafka.spec.replicas).toBe('3');
+    expect(statefulSets.cassandra.spec.replicas).toBe('3');
+    const scaled = synthBoth({ cassandra: { replicas: 5 }, spark: { workers: 4 }, zookeeper: { replicas: 5 } }).kubernetes;
+    expect(byName(scaled, 'kubernetes_stateful_set_v1').cassandra.spec.replicas).toBe('5');
+    expect(byName(scaled, 'kubernetes_deployment_v1')['spark-worker'].spec.replicas).toBe('4');
+    const zk = podEnv(byName(scaled, 'kubernetes_stateful_set_v1').zookeeper);
+    expect(zk.ZOOKEEPER_SERVERS.split(';')).toHaveLength(5);
+  });
+
+  it('runs the rest as Deployments with a Service each', () => {
+    expect(Object.keys(deployments).sort()).toEqual([
+      'airflow-api-server', 'airflow-dag-processor', 'airflow-scheduler', 'control-center', 'ingest', 'relay',
+      'schema-registry', 'source', 'spark-master', 'spark-worker',
+    ]);
+    expect(services['airflow-api-server'].spec).toMatchObject({ type: 'ClusterIP', port: [{ name: 'http', port: 8080, target_port: '8080' }] });
+  });
+
+  it('runs the init steps as Jobs that Terraform waits for: topics, schema, migrations, Airflow DB', () => {
+    expect(Object.keys(jobs).sort()).toEqual(['airflow-init', 'cassandra-auth', 'cassandra-migrate', 'kafka-topics', 'postgres-migrate', 'register-schema']);
+    for (const j of Object.values(jobs)) {
+      expect(j.wait_for_completion).toBe(true);
+      expect(j.spec.template.spec.restart_policy).toBe('OnFailure');
+    }
+    const address = addressByName(k8s, 'kubernetes_stateful_set_v1');
+    expect(jobs['kafka-topics'].depends_on).toEqual([address.kafka]);
+    expect(podContainer(jobs['kafka-topics']).command.join(' ')).toContain('--topic users_created --partitions 3 --replication-factor 3');
+  });
+
+  it('gives every long-running container readiness, liveness and start-up probes', () => {
+    for (const w of [...Object.values(statefulSets), ...Object.values(deployments)]) {
+      const c = podContainer(w);
+      expect({ name: c.name, probes: [!!c.readiness_probe, !!c.liveness_probe, !!c.startup_probe] }).toEqual({ name: c.name, probes: [true, true, true] });
+    }
+    expect(podContainer(deployments['schema-registry']).readiness_probe.http_get).toEqual({ path: '/subjects', port: '8081' });
+    expect(podContainer(statefulSets.kafka).liveness_probe.tcp_socket).toEqual([{ port: '29092' }]);
+    expect(podContainer(statefulSets.postgres).readiness_probe.exec.command[0]).toBe('pg_isready');
+  });
+
+  it('sets requests and limits and runs every pod as non-root without privilege escalation', () => {
+    for (const w of Object.values(workloads())) {
+      const pod = w.spec.template.spec;
+      expect(pod.security_context.run_as_non_root).toBe(true);
+      expect(Number(pod.security_context.run_as_user)).toBeGreaterThan(0);
+      const c = pod.container[0];
+      expect(c.security_context).toEqual({ allow_privilege_escalation: false, capabilities: { drop: ['ALL'] } });
+      expect(c.resources.limits.memory).toMatch(/^\d+Mi$/);
+      expect(c.resources.requests.cpu).toMatch(/^\d+m$/);
+    }
+    expect(podContainer(statefulSets.cassandra).resources).toEqual({ limits: { cpu: '1000m', memory: '3072Mi' }, requests: { cpu: '500m', memory: '3072Mi' } });
+  });
+
+  it('keeps every credential in a Secret and references it from the pods', () => {
+    const secrets = byName(k8s, 'kubernetes_secret_v1');
+    expect(Object.keys(secrets).sort()).toEqual(['airflow', 'cassandra', 'postgres']);
+    for (const s of Object.values(secrets)) {
+      for (const v of Object.values(s.data as Record<string, string>)) expect(v).toMatch(/\$\{random_(password|id)\./);
+    }
+    expect(podEnv(deployments.relay).PGPASSWORD).toBe('secret:postgres/landing-password');
+    expect(podEnv(deployments['airflow-api-server']).AIRFLOW__DATABASE__SQL_ALCHEMY_CONN).toBe('secret:postgres/airflow-sqlalchemy-url');
+    expect(podEnv(statefulSets['users-stream']).CASSANDRA_PASSWORD).toBe('secret:cassandra/pipeline-password');
+  });
+
+  it('gives each broker its own advertised name through the headless Service', () => {
+    const env = podEnv(statefulSets.kafka);
+    expect(env.POD_NAME).toBe('field:metadata.name');
+    expect(env.RTDS_SELF_HOST).toBe('$(POD_NAME).kafka-headless.rtdatastream.svc.cluster.local');
+    expect(env.KAFKA_ZOOKEEPER_CONNECT).toBe([0, 1, 2].map((i) => `zookeeper-${i}.zookeeper-headless.rtdatastream.svc.cluster.local:2181`).join(','));
+    expect(statefulSets.kafka.spec.pod_management_policy).toBe('Parallel');
+    const kraft = podEnv(byName(synthBoth({ kafka: { mode: 'kraft' } }).kubernetes, 'kubernetes_stateful_set_v1').kafka);
+    expect(kraft.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe([0, 1, 2].map((i) => `${i}@kafka-${i}.kafka-headless.rtdatastream.svc.cluster.local:29093`).join(','));
+    expect(kraft.CLUSTER_ID).toBe('secret:kafka-cluster/id');
+  });
+
+  it('delivers the DAGs and the Spark apps as ConfigMaps', () => {
+    const maps = byName(k8s, 'kubernetes_config_map_v1');
+    expect(Object.keys(maps).sort()).toEqual([
+      'airflow-api-server-dags', 'airflow-dag-processor-dags', 'airflow-scheduler-dags', 'postgres-initdb', 'users-stream-apps']);
+    expect(Object.keys(maps['users-stream-apps'].data).sort()).toEqual(['requirements.txt', 'users_stream.py', 'users_transform.py']);
+    const pod = deployments['airflow-scheduler'].spec.template.spec;
+    expect(pod.volume).toEqual([{ name: 'dags', config_map: { name: 'airflow-scheduler-dags', default_mode: '0644' } }]);
+    expect(pod.container[0].volume_mount).toEqual([{ name: 'dags', mount_path: '/opt/airflow/dags', read_only: true }]);
+  });
+
+  it('puts PVCs on the configured StorageClass', () => {
+    const custom = byName(synthBoth({ kubernetes: { storageClass: 'fast-ssd' } }).kubernetes, 'kubernetes_stateful_set_v1');
+    expect(custom.postgres.spec.volume_claim_template[0].spec.storage_class_name).toBe('fast-ssd');
+  });
+
+  it('tells how to reach the Airflow UI', () => {
+    expect(k8s.output?.airflow_port_forward.value).toBe('kubectl port-forward -n rtdatastream svc/airflow-api-server 8080:8080');
+  });
+});

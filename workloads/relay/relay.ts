@@ -1,0 +1,161 @@
+import { Client, Pool } from 'pg';
+import { PostgresConfig } from '../shared/config';
+import { UsersProducer } from '../shared/kafka';
+import { log } from '../shared/log';
+import { Metrics } from '../shared/metrics';
+import { USER_COLUMNS } from '../shared/user';
+import { LandedUser, UserEncoder } from './avro';
+
+/** Only one relay moves the cursor at a time; a second one waits for this lock. */
+export const RELAY_LOCK = 7_252_002;
+
+export interface RelayProps {
+  readonly postgres: PostgresConfig;
+  readonly producer: UsersProducer;
+  readonly encoder: UserEncoder;
+  /** @default 'users_created' */
+  readonly topic?: string;
+  /** Rows read, sent and committed together. @default 2000 */
+  readonly batchSize?: number;
+  /** Wake-up without a NOTIFY, in case one was missed. @default 2000 */
+  readonly pollIntervalMs?: number;
+  /** Row in relay_cursor. @default the topic name */
+  readonly cursorName?: string;
+}
+
+export interface RelayStatus {
+  cursor: number;
+  maxSeq: number;
+  relayed: number;
+  batches: number;
+  lastError?: string;
+  /** Epoch ms of the last loop turn that reached PostgreSQL and Kafka without error. */
+  lastHealthyAt: number;
+}
+
+const SELECT_BATCH = `SELECT seq, ${USER_COLUMNS.map((c) => (c === 'dob' || c === 'registered_date' || c === 'ingested_at' ? `to_json(${c}) #>> '{}' AS ${c}` : c)).join(', ')}
+FROM landing_users WHERE seq > $1 ORDER BY seq LIMIT $2`;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Streams landing_users to Kafka in seq order. The cursor moves only after Kafka acknowledged
+ * the batch (acks=all), so a crash repeats at most one batch and never skips one.
+ */
+export class Relay {
+  readonly status: RelayStatus = { cursor: 0, maxSeq: 0, relayed: 0, batches: 0, lastHealthyAt: 0 };
+  readonly metrics = new Metrics('rtds_relay');
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private listenerLost = false;
+  private listener: Client | undefined;
+  private readonly pool: Pool;
+  private readonly topic: string;
+  private readonly cursorName: string;
+
+  constructor(private readonly props: RelayProps) {
+    this.pool = new Pool({ ...props.postgres, max: 2, application_name: 'rtds-relay' });
+    this.pool.on('error', (e) => log('warn', 'relay', 'idle PostgreSQL connection failed', { error: e.message }));
+    this.topic = props.topic ?? 'users_created';
+    this.cursorName = props.cursorName ?? this.topic;
+    this.metrics.declare('records_total', 'records acknowledged by Kafka');
+    this.metrics.declare('batches_total', 'batches acknowledged by Kafka');
+    this.metrics.declare('errors_total', 'loop turns that failed and were retried');
+  }
+
+  /** Runs until stop(); errors (database restart, broker down) are logged and retried. */
+  async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        await this.session();
+        failures = 0;
+      } catch (e) {
+        failures++;
+        this.status.lastError = (e as Error).message;
+        this.metrics.inc('errors_total', 'loop turns that failed and were retried');
+        const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
+        log('error', 'relay', 'relay loop failed, reconnecting', { error: this.status.lastError, delayMs: delay });
+        await this.closeListener();
+        if (!this.stopped) await sleep(delay);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    await this.closeListener();
+    await this.pool.end();
+  }
+
+  private async closeListener(): Promise<void> {
+    const l = this.listener;
+    this.listener = undefined;
+    if (l) await l.end().catch(() => undefined);
+  }
+
+  /** One connected stretch: hold the lock, LISTEN, relay until stopped or an error. */
+  private async session(): Promise<void> {
+    const listener = new Client({ ...this.props.postgres, application_name: 'rtds-relay-listen' });
+    this.listener = listener;
+    this.listenerLost = false;
+    const lost = (why: string) => {
+      this.listenerLost = true;
+      this.status.lastError = why;
+      this.wake?.();
+    };
+    listener.on('error', (e) => lost(e.message));
+    listener.on('end', () => lost('listen connection ended'));
+    await listener.connect();
+    await listener.query('SELECT pg_advisory_lock($1)', [RELAY_LOCK]);
+    await listener.query('LISTEN landing_users');
+    listener.on('notification', () => this.wake?.());
+    await this.pool.query('INSERT INTO relay_cursor (name, last_seq) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING', [this.cursorName]);
+    const cur = await this.pool.query<{ last_seq: string }>('SELECT last_seq FROM relay_cursor WHERE name = $1', [this.cursorName]);
+    this.status.cursor = Number(cur.rows[0].last_seq);
+    log('info', 'relay', 'relaying', { topic: this.topic, from: this.status.cursor });
+    while (!this.stopped) {
+      if (this.listenerLost) throw new Error(`listen connection lost: ${this.status.lastError}`);
+      const moved = await this.step();
+      this.status.lastHealthyAt = Date.now();
+      if (moved === 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.props.pollIntervalMs ?? 2000);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  /** Sends one batch past the cursor; returns how many rows it moved. */
+  async step(): Promise<number> {
+    const batchSize = this.props.batchSize ?? 2000;
+    const res = await this.pool.query<LandedUser & { seq: string }>(SELECT_BATCH, [this.status.cursor, batchSize]);
+    const max = await this.pool.query<{ m: string }>('SELECT coalesce(max(seq), 0) AS m FROM landing_users');
+    this.status.maxSeq = Number(max.rows[0].m);
+    this.metrics.set('lag_rows', 'landing rows not yet acknowledged by Kafka (max(seq) - cursor)', Math.max(0, this.status.maxSeq - this.status.cursor));
+    if (res.rows.length === 0) return 0;
+    const rows = res.rows.map((r) => ({ ...r, seq: Number(r.seq) }));
+    const messages = rows.map((r) => ({ key: r.id, value: this.props.encoder.encode(r) }));
+    await this.props.producer.send(this.topic, messages);
+    const last = rows[rows.length - 1].seq;
+    await this.pool.query('UPDATE relay_cursor SET last_seq = $2, updated_at = now() WHERE name = $1', [this.cursorName, last]);
+    this.status.cursor = last;
+    this.status.relayed += rows.length;
+    this.status.batches++;
+    this.metrics.inc('records_total', 'records acknowledged by Kafka', rows.length);
+    this.metrics.inc('batches_total', 'batches acknowledged by Kafka');
+    this.metrics.set('cursor', 'last landing seq acknowledged by Kafka', last);
+    this.metrics.set('lag_rows', 'landing rows not yet acknowledged by Kafka (max(seq) - cursor)', Math.max(0, this.status.maxSeq - last));
+    return rows.length;
+  }
+}
