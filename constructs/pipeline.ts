@@ -15,7 +15,9 @@ import { Spark } from './components/spark';
 import { Airflow } from './components/airflow';
 
 export interface PipelineProps {
+  /** Deploy target the services are rendered on. */
   readonly platform: Platform;
+  /** The validated pipeline configuration. */
   readonly config: PipelineConfig;
   /** Repository root: dags/ and spark-apps/ are read from here. */
   readonly repoDir: string;

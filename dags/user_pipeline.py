@@ -9,7 +9,8 @@ PIPELINE_SCHEDULE (cron or preset; "none" for manual runs only; default @hourly)
 PIPELINE_MAX_LAG_ROWS (default 0), PIPELINE_SETTLE_SECONDS (how long the downstream stages get
 to catch up, default 300), PIPELINE_RUN_TIMEOUT_SECONDS (default 3600), and for the counts
 PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD, KAFKA_BOOTSTRAP_SERVERS, KAFKA_TOPIC,
-CASSANDRA_CONTACT_POINTS CASSANDRA_PORT CASSANDRA_USERNAME CASSANDRA_PASSWORD CASSANDRA_LOCAL_DC.
+CASSANDRA_CONTACT_POINTS CASSANDRA_PORT CASSANDRA_USERNAME CASSANDRA_PASSWORD CASSANDRA_LOCAL_DC
+(CASSANDRA_KEYSPACE / CASSANDRA_TABLE default to spark_streams.created_users).
 """
 from __future__ import annotations
 
@@ -101,7 +102,8 @@ def count_cassandra_rows() -> int:
     )
     try:
         session = cluster.connect()
-        row = session.execute("SELECT count(*) FROM spark_streams.created_users", timeout=120).one()
+        table = f"{os.environ.get('CASSANDRA_KEYSPACE') or 'spark_streams'}.{os.environ.get('CASSANDRA_TABLE') or 'created_users'}"
+        row = session.execute(f"SELECT count(*) FROM {table}", timeout=120).one()
         return int(row[0])
     finally:
         cluster.shutdown()
@@ -133,18 +135,18 @@ def user_pipeline():
         return answer["id"]
 
     @task
-    def wait_for_ingest_run(run_id: str) -> dict:
-        url = f"{_env('INGEST_URL').rstrip('/')}/runs/{run_id}"
+    def wait_for_ingest_run(ingest_run_id: str) -> dict:
+        url = f"{_env('INGEST_URL').rstrip('/')}/runs/{ingest_run_id}"
         deadline = time.monotonic() + _env_int("PIPELINE_RUN_TIMEOUT_SECONDS", 3600, minimum=1)
         while True:
             status = _http_json("GET", url)
             if status.get("state") == "succeeded":
-                print(f"ingest run {run_id} succeeded: {json.dumps(status)}")
+                print(f"ingest run {ingest_run_id} succeeded: {json.dumps(status)}")
                 return status
             if status.get("state") == "failed":
-                raise AirflowFailException(f"ingest run {run_id} failed: {status.get('error', 'no error given')}")
+                raise AirflowFailException(f"ingest run {ingest_run_id} failed: {status.get('error', 'no error given')}")
             if time.monotonic() > deadline:
-                raise AirflowFailException(f"ingest run {run_id} still {status.get('state')} after the timeout: {status}")
+                raise AirflowFailException(f"ingest run {ingest_run_id} still {status.get('state')} after the timeout: {status}")
             time.sleep(2)
 
     @task(retries=0)

@@ -53,7 +53,7 @@ export interface KafkaConfig {
   readonly mode: KafkaMode;
   /** Broker image in ZooKeeper mode. @default 'confluentinc/cp-kafka:7.9.2' */
   readonly zookeeperModeImage: string;
-  /** Broker image in KRaft mode. @default 'apache/kafka:4.1.0' */
+  /** Broker image in KRaft mode. @default 'apache/kafka:4.1.1' */
   readonly kraftModeImage: string;
   /** Host port of the PLAINTEXT_HOST listener (advertised as localhost:<port>); 0 = not published. @default 9092 */
   readonly hostPort: number;
@@ -108,7 +108,7 @@ export interface PostgresConfig {
 }
 
 export interface AirflowConfig {
-  /** @default 'apache/airflow:3.1.0' */
+  /** @default 'apache/airflow:3.3.2' */
   readonly image: string;
   /** Host port of the API server / UI. @default 8080 */
   readonly hostPort: number;
@@ -150,7 +150,7 @@ export interface SparkConfig {
 }
 
 export interface CassandraConfig {
-  /** @default 'cassandra:5.0.4' */
+  /** @default 'cassandra:5.0.6' */
   readonly image: string;
   /** @default 9042 */
   readonly hostPort: number;
@@ -249,7 +249,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
   kafka: {
     mode: 'zookeeper',
     zookeeperModeImage: 'confluentinc/cp-kafka:7.9.2',
-    kraftModeImage: 'apache/kafka:4.1.0',
+    kraftModeImage: 'apache/kafka:4.1.1',
     hostPort: 9092,
     replicas: 3,
     topic: { name: 'users_created', deadLetterName: 'users_created_dlq', partitions: 3, replicationFactor: 3 },
@@ -279,7 +279,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
     storageGiB: 5,
   },
   airflow: {
-    image: 'apache/airflow:3.1.0',
+    image: 'apache/airflow:3.3.2',
     hostPort: 8080,
     adminUser: 'admin',
     dagsDir: 'dags',
@@ -301,7 +301,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
     resources: { cpu: 1, memoryMiB: 2048, heapMiB: 1024 },
   },
   cassandra: {
-    image: 'cassandra:5.0.4',
+    image: 'cassandra:5.0.6',
     hostPort: 9042,
     replicas: 3,
     dataCenter: 'datacenter1',
@@ -336,7 +336,7 @@ const isTree = (v: unknown): v is Tree => typeof v === 'object' && v !== null &&
 
 /** `kafka.topic.partitions` → `RTDS_KAFKA_TOPIC_PARTITIONS`. */
 export function envNameFor(fieldPath: string): string {
-  return 'RTDS_' + fieldPath.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  return 'RTDS_' + fieldPath.replace(/([MG])iB\b/g, '$1ib').replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }
 
 /** Every leaf field path of the config with its default, in declaration order. */

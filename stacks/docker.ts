@@ -7,6 +7,7 @@ import { DockerPlatform } from '../constructs/platform/docker';
 import { Pipeline } from '../constructs/pipeline';
 
 export interface PipelineStackProps {
+  /** The validated pipeline configuration. */
   readonly config: PipelineConfig;
   /** Repository root (dags/, spark-apps/, build contexts). */
   readonly repoDir: string;

@@ -93,8 +93,11 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       await migratePostgres(pg);
       const pool = new Pool({ ...pg, max: 2, application_name: 'rtds-ingest-cli' });
       pool.on('error', (e) => log('warn', 'ingest', 'idle PostgreSQL connection failed', { error: e.message }));
+      const interrupt = new AbortController();
+      // Ctrl-C ends the run between pages: every landed page stays whole, the status says where it stopped.
+      void untilSignal().then((sig) => interrupt.abort(`interrupted by ${sig}`));
       try {
-        const status = await runIngest({ pool, sourceUrl, users, seed: flags.seed, batchSize, onProgress: progressReporter() });
+        const status = await runIngest({ pool, sourceUrl, users, seed: flags.seed, batchSize, signal: interrupt.signal, onProgress: progressReporter() });
         process.stdout.write(JSON.stringify(status, null, 2) + '\n');
         return status.state === 'succeeded' ? 0 : 1;
       } finally {
@@ -120,6 +123,7 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       await relay.close();
       await producer.close();
       await svc.close();
+      log('info', 'relay', 'stopped', { cursor: relay.status.cursor, relayed: relay.status.relayed });
       return 0;
     }
     case 'migrate postgres': {

@@ -11,10 +11,15 @@ export const AIRFLOW_API_PORT = 8080;
 const SCHEDULER_HEALTH_PORT = 8974;
 
 export interface AirflowProps extends ComponentProps {
+  /** Metadata database, and the landing database the DAG counts. */
   readonly postgres: Postgres;
+  /** The DAG's stage-count check reads end offsets here. */
   readonly kafka: Kafka;
+  /** Passed to the DAG as SCHEMA_REGISTRY_URL. */
   readonly schemaRegistry: SchemaRegistry;
+  /** The DAG's stage-count check counts rows here. */
   readonly cassandra: Cassandra;
+  /** The DAG calls ingest's control API. */
   readonly workloads: Workloads;
   /** File name → content of every DAG file delivered to /opt/airflow/dags. */
   readonly dags: Readonly<Record<string, string>>;

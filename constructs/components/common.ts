@@ -5,7 +5,9 @@ import { ImageRef, Platform } from '../platform/spec';
 
 /** What every component construct receives. */
 export interface ComponentProps {
+  /** Where the component's services are rendered. */
   readonly platform: Platform;
+  /** The validated pipeline configuration. */
   readonly config: PipelineConfig;
 }
 
@@ -26,7 +28,14 @@ export function componentImage(config: PipelineConfig, dir: LocalImageDir, upstr
 
 /** The project's own image: ingest, relay, the bundled source and the migrations. */
 export function workloadsImage(config: PipelineConfig): ImageRef {
-  return { name: `${config.workloads.image}:${config.version}`, build: { context: '.', dockerfile: 'workloads/Dockerfile' } };
+  return {
+    name: `${config.workloads.image}:${config.version}`,
+    build: {
+      context: '.',
+      dockerfile: 'workloads/Dockerfile',
+      watch: ['workloads/**', 'package.json', 'package-lock.json', 'tsconfig.json'],
+    },
+  };
 }
 
 /** Smaller of the requested replication and the brokers the platform really runs. */

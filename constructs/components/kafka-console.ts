@@ -7,7 +7,9 @@ import { SchemaRegistry } from './schema-registry';
 export const CONSOLE_PORT = 9021;
 
 export interface KafkaConsoleProps extends ComponentProps {
+  /** Cluster the console watches. */
   readonly kafka: Kafka;
+  /** Registry the console decodes Avro with. */
   readonly schemaRegistry: SchemaRegistry;
 }
 

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { KafkaMode } from '../../stacks/config';
 import { ComponentProps, componentImage, effectiveReplication, ORDINAL_FROM_HOSTNAME } from './common';
 import { ZooKeeper } from './zookeeper';
+import { Dependency, SecretRef } from '../platform/spec';
 
 /** Listener other services in the network use (cp-all-in-one layout). */
 export const KAFKA_INTERNAL_PORT = 29092;
@@ -63,8 +64,8 @@ export class Kafka extends Construct {
     };
     let env: Record<string, string>;
     let command: string[];
-    let secretEnv = {};
-    const dependsOn = [];
+    let secretEnv: Record<string, SecretRef> = {};
+    const dependsOn: Dependency[] = [];
     if (k.mode === 'zookeeper') {
       env = {
         ...common,
@@ -74,7 +75,7 @@ export class Kafka extends Construct {
       };
       // Broker id and advertised name come from the pod ordinal / host, known only at start.
       command = ['bash', '-c', `${ORDINAL_FROM_HOSTNAME}; export KAFKA_BROKER_ID=$ord; ${advertise}; exec /etc/confluent/docker/run`];
-      dependsOn.push({ service: props.zookeeper!.service, condition: 'healthy' as const });
+      dependsOn.push({ service: props.zookeeper!.service, condition: 'healthy' });
     } else {
       const clusterId = platform.secret('kafka-cluster', { id: { generate: 'cluster-id' } });
       const voters = Array.from({ length: this.brokers }, (_, i) => `${i}@${platform.peerHost(this.service, i)}:${KAFKA_CONTROLLER_PORT}`);

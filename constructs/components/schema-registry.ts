@@ -5,6 +5,7 @@ import { Kafka } from './kafka';
 export const SCHEMA_REGISTRY_PORT = 8081;
 
 export interface SchemaRegistryProps extends ComponentProps {
+  /** Cluster the registry stores schemas in. */
   readonly kafka: Kafka;
 }
 

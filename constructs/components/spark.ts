@@ -10,15 +10,19 @@ export const SPARK_WORKER_UI_PORT = 8081;
 export const SPARK_DRIVER_UI_PORT = 4040;
 
 export interface SparkProps extends ComponentProps {
+  /** Topic the job reads and its dead-letter topic. */
   readonly kafka: Kafka;
+  /** Registry the job looks schema ids up in. */
   readonly schemaRegistry: SchemaRegistry;
+  /** Sink of the stream. */
   readonly cassandra: Cassandra;
   /** File name → content of every spark-apps/*.py (and requirements.txt) delivered to the driver. */
   readonly apps: Readonly<Record<string, string>>;
 }
 
 const APPS_DIR = '/opt/rtds/spark-apps';
-const STATE_DIR = '/var/lib/rtds';
+/** The image's work dir: it exists owned by the spark user, so a fresh Docker volume mounted there is writable. */
+const STATE_DIR = '/opt/spark/work-dir';
 
 /**
  * Spark standalone master, N workers, and the streaming driver running spark.app (users_stream.py)
@@ -43,7 +47,7 @@ export class Spark extends Construct {
     // The upstream image lacks the job's Python libraries; they go to a user site on start.
     const pythonEnv: Record<string, string> = upstream ? { PYTHONUSERBASE: '/tmp/python-user' } : {};
     const pipInstall = upstream && apps['requirements.txt']
-      ? `grep -v -i '^pyspark' ${APPS_DIR}/requirements.txt > /tmp/requirements.txt && pip install --user --quiet --no-warn-script-location -r /tmp/requirements.txt && `
+      ? `grep -v -i '^pyspark' ${APPS_DIR}/requirements.txt > /tmp/requirements.txt && pip install --user --quiet --no-cache-dir --no-warn-script-location -r /tmp/requirements.txt && `
       : '';
     const workerPip = upstream ? `${requirementsLine(apps['requirements.txt'])}` : '';
 
@@ -73,7 +77,7 @@ export class Spark extends Construct {
         `${workerPip}exec /opt/spark/bin/spark-class org.apache.spark.deploy.worker.Worker ` +
         `--cores ${s.workerCores} --memory ${s.workerMemoryMiB}m --webui-port ${SPARK_WORKER_UI_PORT} ` +
         `--work-dir /tmp/spark-work ${this.masterUrl}`],
-      env: { SPARK_DAEMON_MEMORY: '512m', ...pythonEnv },
+      env: { SPARK_DAEMON_MEMORY: '512m', HOME: '/tmp', ...pythonEnv },
       ports: [{ name: 'ui', containerPort: SPARK_WORKER_UI_PORT }],
       health: { probe: { tcpPort: SPARK_WORKER_UI_PORT }, startPeriodSeconds: upstream ? 120 : 20 },
       resources: s.resources,
@@ -141,5 +145,5 @@ function requirementsLine(requirements: string | undefined): string {
   if (!requirements) return '';
   const pins = requirements.split('\n').map((l) => l.replace(/#.*/, '').trim())
     .filter((l) => l !== '' && !/^pyspark\b/i.test(l));
-  return pins.length ? `pip install --user --quiet --no-warn-script-location ${pins.join(' ')} && ` : '';
+  return pins.length ? `pip install --user --quiet --no-cache-dir --no-warn-script-location ${pins.join(' ')} && ` : '';
 }

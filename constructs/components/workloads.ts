@@ -10,8 +10,11 @@ export const RELAY_PORT = 8001;
 export const SOURCE_PORT = 8100;
 
 export interface WorkloadsProps extends ComponentProps {
+  /** Landing database of ingest and relay. */
   readonly postgres: Postgres;
+  /** Where relay publishes. */
   readonly kafka: Kafka;
+  /** Where register-schema and relay register the users schema. */
   readonly schemaRegistry: SchemaRegistry;
 }
 

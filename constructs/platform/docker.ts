@@ -104,8 +104,8 @@ export class DockerPlatform extends Construct implements Platform {
         command: spec.args ? spec.args.map(lit) : undefined,
         env: env.length ? env : undefined,
         networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }],
-        // A second replica cannot bind the same host port; only the first publishes.
-        ports: (spec.ports ?? []).map((p) => ({
+        // Sorted as Docker reports them (else every plan shows a change); one host port, so only replica 1 publishes.
+        ports: [...(spec.ports ?? [])].sort((a, b) => a.containerPort - b.containerPort).map((p) => ({
           internal: p.containerPort,
           ...(p.hostPort && i === 0 ? { external: p.hostPort, ip: this.props.hostBind } : {}),
         })),
@@ -113,11 +113,18 @@ export class DockerPlatform extends Construct implements Platform {
         upload: upload.length ? upload : undefined,
         healthcheck: spec.health ? dockerHealthcheck(spec.health) : undefined,
         memory: spec.resources.memoryMiB,
-        cpus: String(spec.resources.cpu),
+        // Equal to memory: no swap, so a JVM over its limit fails fast instead of crawling.
+        memorySwap: spec.resources.memoryMiB,
+        // Docker reports whole cores as "1.0"; the same spelling keeps plans empty.
+        cpus: Number.isInteger(spec.resources.cpu) ? spec.resources.cpu.toFixed(1) : String(spec.resources.cpu),
         restart: isJob ? 'no' : 'unless-stopped',
         // Jobs run to completion inside `apply` (attach); services are waited for until healthy.
         ...(isJob
-          ? { attach: true, logs: true, mustRun: false, wait: false }
+          ? {
+              attach: true, logs: true, mustRun: false, wait: false,
+              // The provider records a failed job's exit code without failing; this makes `apply` stop there.
+              lifecycle: { postcondition: [{ condition: '${self.exit_code == 0}', errorMessage: `one-shot job ${spec.name} failed; see its logs: docker logs ${this.props.prefix}-${spec.name}` }] },
+            }
           : { wait: true, waitTimeout: this.props.healthWaitSeconds, mustRun: true }),
         labels: [
           { label: 'app.kubernetes.io/part-of', value: 'rtdatastream' },
@@ -145,9 +152,17 @@ export class DockerPlatform extends Construct implements Platform {
             dockerfile: build.dockerfile ? relativeTo(build.context, build.dockerfile) : 'Dockerfile',
           }
         : undefined,
+      // Hash of the watched files, computed by Terraform at plan time: edited sources rebuild the image.
+      triggers: build ? { source_sha1: this.sourceHash(build.watch ?? [`${build.context}/**`]) } : undefined,
     });
     this.images.set(spec.image.name, image);
     return image;
+  }
+
+  private sourceHash(globs: readonly string[]): string {
+    const root = this.props.repoRoot;
+    const sets = globs.map((g) => `fileset("${root}", "${g.replace(/^\.\//, '')}")`).join(', ');
+    return `\${sha1(join("", [for f in sort(setunion(${sets})) : filesha1("${root}/\${f}")]))}`;
   }
 }
 
@@ -169,10 +184,17 @@ function dockerHealthcheck(health: HealthCheck): ContainerHealthcheck {
   else test = ['CMD', 'bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${p.tcpPort}`];
   return {
     test,
-    interval: `${health.intervalSeconds ?? 10}s`,
-    timeout: `${health.timeoutSeconds ?? 5}s`,
+    interval: goDuration(health.intervalSeconds ?? 10),
+    timeout: goDuration(health.timeoutSeconds ?? 5),
     retries: health.retries ?? 6,
-    startPeriod: `${health.startPeriodSeconds ?? 30}s`,
-    startInterval: '2s',
+    startPeriod: goDuration(health.startPeriodSeconds ?? 30),
   };
+}
+
+/** Seconds as Go prints a duration ("90" → "1m30s"): the provider reads it back that way. */
+export function goDuration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  return h ? `${h}h${m}m${s}s` : m ? `${m}m${s}s` : `${s}s`;
 }

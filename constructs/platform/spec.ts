@@ -14,6 +14,8 @@ export interface ImageRef {
     readonly context: string;
     /** Dockerfile, relative to the repository root. @default `<context>/Dockerfile` */
     readonly dockerfile?: string;
+    /** Files (globs relative to the repository root) whose change rebuilds the image. @default `<context>/**` */
+    readonly watch?: readonly string[];
   };
 }
 

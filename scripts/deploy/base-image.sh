@@ -8,12 +8,15 @@
 # Usage: scripts/deploy/base-image.sh [--force]
 #   RTDS_SUITE          Debian release to bootstrap (default bookworm; trixie for PostgreSQL 17)
 #   RTDS_DEBIAN_MIRROR  Debian mirror for debootstrap; default: the first one apt is configured with
+#   RTDS_EXTRA_CA_DIR   extra CA certificates (*.crt) the images trust; default: the host's
+#                       /usr/local/share/ca-certificates (empty on most machines)
 set -euo pipefail
 
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/rtdatastream/base"
 SUITE="${RTDS_SUITE:-bookworm}"
 TARBALL="$CACHE/debian-$SUITE-minbase.tar"
 TAG="rtdatastream/debian:$SUITE-slim"
+EXTRA_CA_DIR="${RTDS_EXTRA_CA_DIR:-/usr/local/share/ca-certificates}"
 ALIAS="debian:$SUITE-slim"
 
 log() { printf '[base-image.sh] %s\n' "$*" >&2; }
@@ -52,13 +55,20 @@ if [ ! -f "$TARBALL" ]; then
   trap 'rm -rf "$ROOT"' EXIT
   start=$SECONDS
   log "debootstrap $SUITE from the host's mirror into $ROOT"
-  debootstrap --variant=minbase "$SUITE" "$ROOT" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
+  debootstrap --variant=minbase --include=ca-certificates "$SUITE" "$ROOT" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 \
     || { tail -20 "$CACHE/debootstrap.log" >&2; die "debootstrap failed (see $CACHE/debootstrap.log)"; }
   # Same apt sources as the host (updates and security included), then the slim image's trims.
   if [ -f /etc/apt/sources.list.d/debian.sources ]; then
     host_suite="$(. /etc/os-release && echo "$VERSION_CODENAME")"
     sed "s/\b$host_suite\b/$SUITE/g" /etc/apt/sources.list.d/debian.sources > "$ROOT/etc/apt/sources.list.d/debian.sources"
     rm -f "$ROOT/etc/apt/sources.list"
+  fi
+  # Builds inside the image reach the registries through the same TLS path as the host: trust
+  # the extra certificate authorities the host trusts (e.g. a company's TLS-inspecting proxy).
+  if compgen -G "$EXTRA_CA_DIR/*.crt" >/dev/null; then
+    cp "$EXTRA_CA_DIR"/*.crt "$ROOT/usr/local/share/ca-certificates/"
+    chroot "$ROOT" update-ca-certificates >/dev/null
+    log "added $(ls "$EXTRA_CA_DIR"/*.crt | wc -l) extra CA certificate(s) from $EXTRA_CA_DIR"
   fi
   cat > "$ROOT/etc/dpkg/dpkg.cfg.d/rtdatastream-slim" <<'CFG'
 path-exclude /usr/share/doc/*
@@ -75,6 +85,8 @@ DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives
 CFG
   rm -rf "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/apt/*.bin "$ROOT"/usr/share/doc/* \
     "$ROOT"/usr/share/man/* "$ROOT"/usr/share/info/* "$ROOT"/var/log/*.log "$ROOT"/tmp/*
+  # Java's postinst (update-alternatives) fails when the man page directories are missing.
+  mkdir -p "$ROOT"/usr/share/man/man{1,2,3,4,5,6,7,8}
   tar --numeric-owner -C "$ROOT" -cf "$TARBALL.partial" .
   mv "$TARBALL.partial" "$TARBALL"
   log "root file system ready in $((SECONDS - start)) s: $TARBALL ($(du -h "$TARBALL" | cut -f1))"

@@ -120,6 +120,7 @@ RC
 export TF_CLI_CONFIG_FILE="$CACHE/terraformrc"
 export TERRAFORM_BINARY_NAME="$TERRAFORM"
 export CHECKPOINT_DISABLE=1
+$(for p in "${PROVIDERS[@]}"; do set -- $p; echo "export RTDS_PROVIDER_$(echo "$2" | tr "[:lower:]-" "[:upper:]_")=$3"; done)
 ENV
 }
 

@@ -81,8 +81,8 @@ export class Airflow extends DaemonService {
     this.provisionVenv(ctx);
   }
 
-  private postgres(): PostgresEndpoint {
-    const pg = readPartialEndpoints().postgres;
+  private postgres(ctx: ServiceContext): PostgresEndpoint {
+    const pg = readPartialEndpoints(ctx.home).postgres;
     if (!pg) throw new Error('airflow needs PostgreSQL: endpoints.json has no "postgres" entry (run `npm run services:up -- --only postgres`)');
     return pg;
   }
@@ -92,8 +92,8 @@ export class Airflow extends DaemonService {
    * secrets, and the pipeline's variables for the DAG's tasks (they inherit the scheduler's).
    */
   airflowEnv(ctx: ServiceContext): Record<string, string> {
-    const pg = this.postgres();
-    const endpoints = readPartialEndpoints();
+    const pg = this.postgres(ctx);
+    const endpoints = readPartialEndpoints(ctx.home);
     const pipeline =
       endpoints.postgres && endpoints.kafka && endpoints.schemaRegistry && endpoints.cassandra
         ? workloadEnv(endpoints as LocalEndpoints)
@@ -129,15 +129,22 @@ export class Airflow extends DaemonService {
     return path.join(this.dataDir(ctx), 'passwords.json');
   }
 
+  /** `airflow` and the environment to run it with (tests spawn `airflow dags test` from this). */
+  airflowCommand(ctx: ServiceContext, extraEnv: Record<string, string> = {}): { command: string; env: Record<string, string>; cwd: string } {
+    fs.mkdirSync(this.dataDir(ctx), { recursive: true });
+    return { command: this.airflowBin(ctx), env: { ...this.airflowEnv(ctx), ...extraEnv }, cwd: this.dataDir(ctx) };
+  }
+
   /** Runs `airflow <args>` with the service's environment; throws with the output tail. */
   runAirflow(ctx: ServiceContext, args: readonly string[], extraEnv: Record<string, string> = {}): string {
+    const { command, env, cwd } = this.airflowCommand(ctx, extraEnv);
     try {
-      return execFileSync(this.airflowBin(ctx), [...args], {
+      return execFileSync(command, [...args], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
         maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, ...this.airflowEnv(ctx), ...extraEnv },
-        cwd: this.dataDir(ctx),
+        env: { ...process.env, ...env },
+        cwd,
       });
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
@@ -148,7 +155,7 @@ export class Airflow extends DaemonService {
 
   /** Creates (or re-passwords) Airflow's role and database through the PostgreSQL superuser. */
   async ensureDatabase(ctx: ServiceContext): Promise<void> {
-    const pg = this.postgres();
+    const pg = this.postgres(ctx);
     const client = new Client({ host: pg.host, port: pg.port, user: pg.superuser.user, password: pg.superuser.password, database: 'postgres' });
     await client.connect();
     try {

@@ -8,7 +8,7 @@ import { KafkaMode, LocalEndpoints } from './endpoints';
 import { jvmOptions, kafkaLibDir, kafkaReleases } from './kafka-release';
 import { javaBin } from './maven';
 import { DaemonService, ServiceContext, ServicePort, portFromEnv } from './service';
-import { assertPortFree, isAlive, readPid, spawnDaemon, waitFor } from './process';
+import { assertPortFree, isAlive, readPid, sleep, spawnDaemon, waitFor } from './process';
 import { log4jConsole } from './zookeeper';
 import { execFileSync } from 'child_process';
 
@@ -189,6 +189,20 @@ export class Kafka extends DaemonService {
         `kafka is running in ${running} mode but ${ctx.kafkaMode} was asked for: run \`npm run services:down\` first`,
       );
     }
+    // Right after a start the broker may not know every partition leader yet: retry a while.
+    let lastError: Error | undefined;
+    for (let attempt = 0; attempt < 30; attempt++) {
+      try {
+        return await this.createTopics(ctx);
+      } catch (err) {
+        lastError = err as Error;
+        await sleep(1000);
+      }
+    }
+    throw new Error(`kafka: could not create the pipeline topics: ${lastError?.message}`);
+  }
+
+  private async createTopics(ctx: ServiceContext): Promise<void> {
     const admin = this.client(ctx).admin();
     await admin.connect();
     try {

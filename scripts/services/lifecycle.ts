@@ -136,8 +136,9 @@ export async function status(opts: ContextOptions = {}): Promise<StatusRow[]> {
   const ctx = createContext(opts);
   const rows: StatusRow[] = [];
   for (const service of services) {
-    if (!service.enabled(ctx) && (await service.status(ctx)).state === 'stopped') continue;
-    rows.push({ service: service.name, ...(await service.status(ctx)) });
+    const current = await service.status(ctx);
+    if (!service.enabled(ctx) && current.state === 'stopped') continue;
+    rows.push({ service: service.name, ...current });
   }
   return rows;
 }

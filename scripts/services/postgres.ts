@@ -1,6 +1,7 @@
 // PostgreSQL 15 from Debian's binaries, its own cluster in <home>/postgres/data, TCP on
 // 127.0.0.1 only, scram passwords, a `pipeline` database owned by a `pipeline` role.
 import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from 'pg';
@@ -39,8 +40,33 @@ export class Postgres extends DaemonService {
     return [{ name: 'sql', port: portFromEnv('RTDS_POSTGRES_PORT', 15432), env: 'RTDS_POSTGRES_PORT' }];
   }
 
+  /** `<home>/postgres/data` (a symlink when the cluster had to live elsewhere, see below). */
   clusterDir(ctx: ServiceContext): string {
-    return path.join(this.dataDir(ctx), 'data');
+    const dir = path.join(this.dataDir(ctx), 'data');
+    return fs.existsSync(dir) ? fs.realpathSync(dir) : dir;
+  }
+
+  /**
+   * When we run as root and the service account cannot reach the repository (a clone under
+   * /root, mode 0700), the cluster goes to /var/lib/rtdatastream/<hash of home> and
+   * `<home>/postgres/data` links to it.
+   */
+  private placeCluster(ctx: ServiceContext, account: { uid?: number; gid?: number }): void {
+    const link = path.join(this.dataDir(ctx), 'data');
+    if (account.uid === undefined || fs.existsSync(link)) return;
+    fs.rmSync(link, { force: true }); // a dangling link left by a failed initdb
+    try {
+      execFileSync('test', ['-x', this.dataDir(ctx)], { uid: account.uid, gid: account.gid, stdio: 'ignore' });
+      return;
+    } catch {
+      /* not reachable by the service account */
+    }
+    const hash = createHash('sha256').update(ctx.home).digest('hex').slice(0, 12);
+    const outside = path.join('/var/lib/rtdatastream', hash, 'postgres-data');
+    fs.mkdirSync(path.dirname(outside), { recursive: true, mode: 0o755 });
+    fs.mkdirSync(outside, { recursive: true, mode: 0o700 });
+    fs.symlinkSync(outside, link);
+    ctx.log(`postgres: ${ctx.home} is not reachable by the ${SERVICE_ACCOUNT} account; cluster in ${outside}`);
   }
 
   async provision(ctx: ServiceContext): Promise<void> {
@@ -84,7 +110,7 @@ export class Postgres extends DaemonService {
     if (fs.existsSync(path.join(cluster, 'PG_VERSION'))) return;
     ctx.log(`postgres: initdb ${cluster}`);
     fs.mkdirSync(cluster, { recursive: true, mode: 0o700 });
-    const pwFile = path.join(this.dataDir(ctx), '.initdb-pw');
+    const pwFile = path.join(path.dirname(cluster), '.initdb-pw');
     fs.writeFileSync(pwFile, ctx.secrets.get('postgres.superuser') + '\n', { mode: 0o600 });
     try {
       if (account.uid !== undefined) {
@@ -113,6 +139,7 @@ export class Postgres extends DaemonService {
   async start(ctx: ServiceContext): Promise<void> {
     const account = this.account();
     fs.mkdirSync(this.dataDir(ctx), { recursive: true });
+    this.placeCluster(ctx, account);
     this.initCluster(ctx, account);
     const port = this.mainPort(ctx);
     await assertPortFree(this.name, 'sql', port, 'RTDS_POSTGRES_PORT');

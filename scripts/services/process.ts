@@ -37,7 +37,7 @@ export interface DaemonOptions {
   readonly pidFile: string;
   /** @default the log file's directory */
   readonly cwd?: string;
-  /** Added to the current environment. */
+  /** Added to the current environment. @default nothing added */
   readonly env?: Readonly<Record<string, string>>;
   /** Run as this user id/group id (PostgreSQL refuses root). @default the current user */
   readonly uid?: number;
@@ -57,7 +57,9 @@ export function spawnDaemon(opts: DaemonOptions): number {
     gid: opts.gid,
   });
   fs.closeSync(out);
-  if (child.pid === undefined) throw new Error(`could not start ${opts.command} (see ${opts.logFile})`);
+  // A missing binary is reported by the pid check below, not as an unhandled 'error' event.
+  child.on('error', () => undefined);
+  if (child.pid === undefined) throw new Error(`could not start ${opts.command}: not found or not executable`);
   child.unref();
   fs.writeFileSync(opts.pidFile, `${child.pid}\n`);
   return child.pid;

@@ -6,8 +6,10 @@ import { zookeeper } from './zookeeper';
 import { kafka } from './kafka';
 import { schemaRegistry } from './schema-registry';
 import { cassandra } from './cassandra';
+import { spark } from './spark';
+import { airflow } from './airflow';
 
-export const services: readonly LocalService[] = [postgres, zookeeper, kafka, schemaRegistry, cassandra];
+export const services: readonly LocalService[] = [postgres, zookeeper, kafka, schemaRegistry, cassandra, spark, airflow];
 
 /** The service called `name`; throws listing the known names. */
 export function serviceNamed(name: string): LocalService {

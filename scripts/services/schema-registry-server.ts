@@ -250,7 +250,9 @@ const JSON_TYPE = 'application/vnd.schemaregistry.v1+json';
 
 /** Routes one request to the store; returns [status, body]. */
 export function route(store: SchemaStore, method: string, url: URL, body: Record<string, unknown>): [number, unknown] {
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  // Also answer under Apicurio's ccompat prefix, so a URL written for Apicurio works unchanged.
+  const pathname = url.pathname.replace(/^\/apis\/ccompat\/v[67](?=\/|$)/, '');
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const [a, b, c, d, e] = parts;
   const n = parts.length;
   if (n === 0 && method === 'GET') return [200, {}];

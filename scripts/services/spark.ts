@@ -285,7 +285,8 @@ export class Spark extends DaemonService {
         this.masterUrl(ctx),
         '--host', '127.0.0.1',
         '--webui-port', String(this.port(ctx, 'worker-ui')),
-        '--cores', process.env.RTDS_SPARK_WORKER_CORES || '2',
+        // More cores than the machine has, so the pipeline's stream and a test's can run side by side.
+        '--cores', process.env.RTDS_SPARK_WORKER_CORES || '4',
         '--memory', process.env.RTDS_SPARK_WORKER_MEMORY || '3g',
         '--work-dir', env.SPARK_WORKER_DIR,
       ],
@@ -343,6 +344,8 @@ export const spark = new Spark();
 // ---------------------------------------------------------------------------------------------
 
 export interface UsersStreamOptions {
+  /** Name of its directory under `<home>` (pid, log), so tests can run their own next to the pipeline's. @default `users-stream` */
+  readonly instance?: string;
   /** Checkpoint directory. @default `<home>/users-stream/checkpoint` */
   readonly checkpointDir?: string;
   /** Kafka topic to read. @default `users_created` */
@@ -401,22 +404,22 @@ export function usersStreamSubmit(
       CASSANDRA_USERNAME: c.username,
       CASSANDRA_PASSWORD: c.password,
       CASSANDRA_LOCAL_DC: c.localDataCenter,
-      CHECKPOINT_DIR: opts.checkpointDir ?? path.join(ctx.home, 'users-stream', 'checkpoint'),
+      CHECKPOINT_DIR: opts.checkpointDir ?? path.join(ctx.home, opts.instance ?? 'users-stream', 'checkpoint'),
       ...opts.env,
     },
   };
 }
 
 /** pid and log files of the submitted users stream. */
-export function usersStreamFiles(ctx: Pick<ServiceContext, 'home'>): { pidFile: string; logFile: string } {
-  const dir = path.join(ctx.home, 'users-stream');
+export function usersStreamFiles(ctx: Pick<ServiceContext, 'home'>, instance = 'users-stream'): { pidFile: string; logFile: string } {
+  const dir = path.join(ctx.home, instance);
   return { pidFile: path.join(dir, 'pid'), logFile: path.join(dir, 'log') };
 }
 
 /** Submits users_stream.py detached; returns the driver's pid. */
 export function startUsersStream(ctx: ServiceContext, endpoints: LocalEndpoints, opts: UsersStreamOptions = {}): number {
   const submit = usersStreamSubmit(ctx, endpoints, opts);
-  const files = usersStreamFiles(ctx);
+  const files = usersStreamFiles(ctx, opts.instance);
   const running = readPid(files.pidFile);
   if (running !== undefined && isAlive(running)) {
     throw new Error(`the users stream is already running (pid ${running}, ${files.pidFile}): stop it first`);
@@ -425,8 +428,8 @@ export function startUsersStream(ctx: ServiceContext, endpoints: LocalEndpoints,
 }
 
 /** Stops the users stream driver (and with it its executors). */
-export async function stopUsersStream(ctx: Pick<ServiceContext, 'home'>, graceMs = 20_000): Promise<void> {
-  await stopPid(usersStreamFiles(ctx).pidFile, graceMs);
+export async function stopUsersStream(ctx: Pick<ServiceContext, 'home'>, instance = 'users-stream', graceMs = 20_000): Promise<void> {
+  await stopPid(usersStreamFiles(ctx, instance).pidFile, graceMs);
 }
 
 // `ts-node scripts/services/spark.ts provision|start|stop|python`: Spark alone, without the

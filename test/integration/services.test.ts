@@ -8,12 +8,21 @@ import { auth, Client as CqlClient } from 'cassandra-driver';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
 import { LocalEndpoints, readEndpoints, rtdsHome } from '../../scripts/services/endpoints';
-import { restart, status, up } from '../../scripts/services/lifecycle';
+import { down, restart, status, up } from '../../scripts/services/lifecycle';
 
 jest.setTimeout(120_000);
 
 let endpoints: LocalEndpoints;
 const runId = `${Date.now()}-${process.pid}`;
+
+/** A port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 beforeAll(() => {
   endpoints = readEndpoints();
@@ -213,6 +222,13 @@ describe('Schema Registry (Confluent API)', () => {
     expect(latest.body).toMatchObject({ subject, version: 2, id: evolving.body.id });
   });
 
+  test("the same API answers under Apicurio's /apis/ccompat/v7 prefix", async () => {
+    await call('POST', `/subjects/${subject}/versions`, { schema: user() });
+    const res = await call('GET', `/apis/ccompat/v7/subjects/${subject}/versions`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(expect.arrayContaining([1]));
+  });
+
   test('an invalid schema is refused with 422', async () => {
     const res = await call('POST', `/subjects/${subject}-bad/versions`, { schema: '{"type":"recordz"}' });
     expect(res.status).toBe(422);
@@ -220,11 +236,29 @@ describe('Schema Registry (Confluent API)', () => {
   });
 
   test('schema ids survive a restart of the registry', async () => {
-    const registered = await call('POST', `/subjects/${subject}/versions`, { schema: user() });
-    await restart('schema-registry', { log: () => undefined });
-    const byId = await call('GET', `/schemas/ids/${registered.body.id}`);
-    expect(byId.status).toBe(200);
-    expect(JSON.parse(byId.body.schema as string)).toEqual(JSON.parse(user()));
+    // A registry of its own (temporary home, free port), so the shared one is never interrupted.
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'rtds-registry-'));
+    const saved = process.env.RTDS_SCHEMA_REGISTRY_PORT;
+    process.env.RTDS_SCHEMA_REGISTRY_PORT = String(await freePort());
+    const quiet = { home, log: () => undefined };
+    try {
+      const { endpoints: own } = await up({ only: ['schema-registry'], ...quiet });
+      const url = own.schemaRegistry!.url;
+      const registered = await fetch(`${url}/subjects/${subject}/versions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify({ schema: user() }),
+      }).then((r) => r.json() as Promise<{ id: number }>);
+      await restart('schema-registry', quiet);
+      const res = await fetch(`${url}/schemas/ids/${registered.id}`);
+      expect(res.status).toBe(200);
+      expect(JSON.parse(((await res.json()) as { schema: string }).schema)).toEqual(JSON.parse(user()));
+    } finally {
+      await down({ only: ['schema-registry'], ...quiet });
+      if (saved === undefined) delete process.env.RTDS_SCHEMA_REGISTRY_PORT;
+      else process.env.RTDS_SCHEMA_REGISTRY_PORT = saved;
+      fs.rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 

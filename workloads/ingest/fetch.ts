@@ -15,6 +15,8 @@ export interface FetchProps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Random in [0,1) for jitter. @default Math.random */
   readonly random?: () => number;
+  /** Aborts the request and the waits between attempts (service shutdown). @default none */
+  readonly signal?: AbortSignal;
 }
 
 export interface PageQuery {
@@ -29,7 +31,18 @@ export interface FetchFailure extends PageFailure {
   readonly attempts: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+function abortableSleep(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    });
+}
 
 /** Exponential backoff with full jitter: uniform in [base, min(max, base·2^attempt)]. */
 export function backoffMs(attempt: number, base: number, max: number, random: () => number): number {
@@ -52,16 +65,17 @@ export async function fetchPage(base: string, q: PageQuery, props: FetchProps = 
   const maxAttempts = props.maxAttempts ?? 6;
   const base0 = props.baseDelayMs ?? 500;
   const maxDelay = props.maxDelayMs ?? 30_000;
-  const sleep = props.sleep ?? defaultSleep;
+  const sleep = props.sleep ?? abortableSleep(props.signal);
   const random = props.random ?? Math.random;
   const url = pageUrl(base, q);
   let last: PageFailure = { reason: 'not attempted', retryable: false, body: '' };
   let attempts = 0;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (props.signal?.aborted) return err({ reason: 'stopped before the page was fetched', retryable: false, body: '', attempts });
     attempts = attempt;
     let result: Result<SourcePage, PageFailure>;
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+      const res = await fetch(url, { signal: props.signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), props.signal]) : AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
       const body = await res.text();
       result = parsePage(res.status, res.headers.get('content-type'), body, res.headers.get('retry-after'));
       if (result.ok && result.value.results.length === 0 && q.results > 0)

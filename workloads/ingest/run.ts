@@ -31,6 +31,8 @@ export interface IngestRunProps {
   readonly runId?: string;
   /** Called after every page. */
   readonly onProgress?: (status: RunStatus) => void;
+  /** Stops the run between pages (shutdown); the run ends `failed` with the reason. @default none */
+  readonly signal?: AbortSignal;
 }
 
 export type RunState = 'running' | 'succeeded' | 'failed';
@@ -108,11 +110,12 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
   const { pool, sourceUrl } = props;
   const batch = status.batchSize;
   await saveRun(pool, status);
-  const fetchOne = (page: number) => fetchPage(sourceUrl, { results: batch, seed: status.seed, page, nat: props.nat }, props.fetch);
+  const fetchOne = (page: number) => fetchPage(sourceUrl, { results: batch, seed: status.seed, page, nat: props.nat }, { ...props.fetch, signal: props.signal });
   try {
     let next = fetchOne(1);
     for (let page = 1; page <= status.pages; page++) {
       const fetched = await next;
+      if (props.signal?.aborted) throw new Error(`run stopped after ${page - 1} of ${status.pages} pages: ${String(props.signal.reason ?? 'shutdown')}`);
       if (page < status.pages) next = fetchOne(page + 1);
       const pos = { seed: status.seed, page, pageSize: batch };
       let outcome: BatchOutcome;
@@ -136,6 +139,8 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
       status.alreadyLanded += outcome.alreadyLanded;
       status.quarantined += outcome.quarantined;
       status.pagesDone = page;
+      // Progress in the table too, so any ingest replica can answer GET /runs/:id.
+      await saveRun(pool, status);
       props.onProgress?.(status);
     }
     status.state = 'succeeded';

@@ -33,6 +33,8 @@ export async function startIngestService(props: IngestServiceProps): Promise<Run
   for (const [n, h] of [['users_inserted_total', 'users newly landed'], ['users_already_landed_total', 'users skipped because their id was already landed'], ['users_quarantined_total', 'records and pages quarantined'], ['runs_total', 'runs finished']] as const) metrics.declare(n, h);
   metrics.declare('runs_in_progress', 'runs running or queued', 'gauge');
   let queue: Promise<unknown> = Promise.resolve();
+  // Shutdown stops queued and running runs between pages instead of waiting for them.
+  const shutdown = new AbortController();
 
   const account = (before: RunStatus, after: RunStatus) => {
     metrics.inc('users_inserted_total', 'users newly landed', after.inserted - before.inserted);
@@ -65,7 +67,7 @@ export async function startIngestService(props: IngestServiceProps): Promise<Run
         runs.set(status.id, status);
         let seen = { ...status };
         queue = queue.then(() =>
-          runIngest({ ...request, seed: status.seed, runId: status.id, pool: props.pool, sourceUrl: props.sourceUrl, fetch: props.fetch, onProgress: (s) => { account(seen, s); seen = { ...s }; } }, status)
+          runIngest({ ...request, seed: status.seed, runId: status.id, signal: shutdown.signal, pool: props.pool, sourceUrl: props.sourceUrl, fetch: props.fetch, onProgress: (s) => { account(seen, s); seen = { ...s }; } }, status)
             .then((s) => { account(seen, s); metrics.inc('runs_total', 'runs finished', 1, { state: s.state }); }),
         );
         log('info', 'ingest', 'run accepted', { run: status.id, users: status.users, seed: status.seed });
@@ -92,6 +94,7 @@ export async function startIngestService(props: IngestServiceProps): Promise<Run
   return {
     port,
     async close() {
+      shutdown.abort('the ingest service is shutting down');
       await close(server);
       await queue.catch(() => undefined);
     },

@@ -46,6 +46,8 @@ async function kafkajsProducer(props: ProducerProps): Promise<UsersProducer> {
 }
 
 async function platformaticProducer(props: ProducerProps): Promise<UsersProducer> {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 22) throw new Error(`@platformatic/kafka needs Node 22 or later, this is Node ${process.versions.node}: run with the project's Node (npx node ..., npm run ...) or the workloads image`);
   // An ES module: Node 24 loads it with require(); lazy so jest never needs to.
   const { Producer, stringSerializer } = require('@platformatic/kafka') as typeof import('@platformatic/kafka');
   const producer = new Producer<string, Buffer, string, string>({

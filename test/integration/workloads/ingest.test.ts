@@ -154,4 +154,25 @@ describe('ingest against real PostgreSQL', () => {
       await svc.close();
     }
   });
+
+  test('shutting the control API down stops a running run between pages, whole pages kept, reason recorded', async () => {
+    const slow = await startSource({ port: 0, host: '127.0.0.1', ratePerSecond: 2, burst: 1 });
+    const svc = await startIngestService({ pool: db.pool, sourceUrl: slow.url, port: 0, host: '127.0.0.1', fetch: fast });
+    try {
+      const created = await fetch(`http://127.0.0.1:${svc.port}/runs`, { method: 'POST', body: JSON.stringify({ users: 100_000, seed: 'shutdown', batchSize: 1000 }) });
+      const { id } = (await created.json()) as { id: string };
+      await waitFor('a page to land', async () => ((await count("SELECT count(*) AS n FROM landing_users WHERE source_seed = 'shutdown'")) > 0 ? true : undefined));
+      const t = Date.now();
+      await svc.close();
+      expect(Date.now() - t).toBeLessThan(10_000);
+      const run = await db.pool.query('SELECT state, error, counts FROM ingest_runs WHERE id = $1', [id]);
+      expect(run.rows[0]).toMatchObject({ state: 'failed', error: expect.stringContaining('the ingest service is shutting down') });
+      const landed = await count("SELECT count(*) AS n FROM landing_users WHERE source_seed = 'shutdown'");
+      expect(landed % 1000).toBe(0);
+      expect(landed).toBe(run.rows[0].counts.inserted);
+      expect(landed).toBeLessThan(100_000);
+    } finally {
+      await slow.close();
+    }
+  });
 });

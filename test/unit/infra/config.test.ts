@@ -107,6 +107,7 @@ describe('loadConfig layers defaults, the config file and RTDS_* environment', (
     expect(new Set(names).size).toBe(names.length);
     expect(envNameFor('kafka.topic.replicationFactor')).toBe('RTDS_KAFKA_TOPIC_REPLICATION_FACTOR');
     expect(envNameFor('schemaRegistry.hostPort')).toBe('RTDS_SCHEMA_REGISTRY_HOST_PORT');
+    expect(envNameFor('kafka.resources.memoryMiB')).toBe('RTDS_KAFKA_RESOURCES_MEMORY_MIB');
     expect(names.filter((n) => /^RTDS_[A-Z]+_PORT$/.test(n) || n === 'RTDS_HOME' || n === 'RTDS_CONFIG')).toEqual([]);
   });
 });

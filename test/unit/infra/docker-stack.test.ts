@@ -26,6 +26,8 @@ describe('Docker stack', () => {
       const service = name.replace(/^rtds-/, '');
       if (jobs.includes(service)) {
         expect({ service, attach: c.attach, mustRun: c.must_run, restart: c.restart }).toEqual({ service, attach: true, mustRun: false, restart: 'no' });
+        // A failed job stops `apply` instead of letting its dependents start.
+        expect(c.lifecycle.postcondition[0].condition).toBe('${self.exit_code == 0}');
       } else {
         expect({ service, wait: c.wait, test: c.healthcheck?.test?.length > 0 }).toEqual({ service, wait: true, test: true });
       }
@@ -53,6 +55,10 @@ describe('Docker stack', () => {
       expect(Number(c.cpus)).toBeGreaterThan(0);
     }
     expect(containers['rtds-cassandra'].memory).toBe(3072);
+    expect(containers['rtds-cassandra'].memory_swap).toBe(3072);
+    expect(containers['rtds-cassandra'].cpus).toBe('1.0');
+    expect(containers['rtds-zookeeper'].cpus).toBe('0.5');
+    expect(containers['rtds-kafka'].ports.map((p: any) => p.internal)).toEqual([9092, 29092]);
   });
 
   it('lays out Kafka listeners as cp-all-in-one: kafka:29092 inside, localhost:9092 published', () => {
@@ -89,12 +95,14 @@ describe('Docker stack', () => {
   it('pulls the pinned upstream images by default', () => {
     const images = Object.values(docker.resource.docker_image).map((i: any) => i.name).sort();
     expect(images).toEqual([
-      'apache/airflow:3.1.0', 'apache/spark:3.5.7-scala2.12-java17-python3-ubuntu', 'cassandra:5.0.4',
+      'apache/airflow:3.3.2', 'apache/spark:3.5.7-scala2.12-java17-python3-ubuntu', 'cassandra:5.0.6',
       'confluentinc/cp-enterprise-control-center:7.9.2', 'confluentinc/cp-kafka:7.9.2', 'confluentinc/cp-schema-registry:7.9.2',
       'confluentinc/cp-zookeeper:7.9.2', 'postgres:17.6', 'rtdatastream/workloads:0.1.0',
     ]);
     const workloads = Object.values(docker.resource.docker_image).find((i: any) => i.name.startsWith('rtdatastream/workloads')) as any;
     expect(workloads.build).toEqual({ context: '${path.module}/../../..', dockerfile: 'workloads/Dockerfile' });
+    // Terraform hashes the sources at plan time, so an edit under workloads/ rebuilds the image.
+    expect(workloads.triggers.source_sha1).toMatch(/^\$\{sha1\(join\("", \[for f in sort\(setunion\(fileset\("\$\{path\.module\}\/\.\.\/\.\.\/\.\.", "workloads\/\*\*"\)/);
   });
 
   it("builds every component image from images/<component> in imageMode 'local'", () => {
@@ -102,8 +110,8 @@ describe('Docker stack', () => {
     const images = Object.values(local.resource.docker_image) as any[];
     expect(images.every((i) => i.build)).toBe(true);
     expect(images.map((i) => `${i.name} <- ${i.build.context}`).sort()).toEqual([
-      'rtdatastream/airflow:3.1.0 <- ${path.module}/../../../images/airflow',
-      'rtdatastream/cassandra:5.0.4 <- ${path.module}/../../../images/cassandra',
+      'rtdatastream/airflow:3.3.2 <- ${path.module}/../../../images/airflow',
+      'rtdatastream/cassandra:5.0.6 <- ${path.module}/../../../images/cassandra',
       'rtdatastream/kafka-ui:v1.2.0 <- ${path.module}/../../../images/kafka-ui',
       'rtdatastream/kafka:7.9.2 <- ${path.module}/../../../images/kafka',
       'rtdatastream/postgres:17.6 <- ${path.module}/../../../images/postgres',
@@ -178,7 +186,7 @@ describe('Docker stack', () => {
     expect(dockerEnv(driver)).toMatchObject({
       KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092', SCHEMA_REGISTRY_URL: 'http://schema-registry:8081', KAFKA_TOPIC: 'users_created',
       DEAD_LETTER_TOPIC: 'users_created_dlq', CASSANDRA_HOST: 'cassandra', CASSANDRA_PORT: '9042', CASSANDRA_USERNAME: 'pipeline',
-      CHECKPOINT_DIR: '/var/lib/rtds/checkpoints',
+      CHECKPOINT_DIR: '/opt/spark/work-dir/checkpoints',
     });
     expect(driver.upload.map((u: any) => u.file).sort()).toEqual([
       '/opt/rtds/spark-apps/requirements.txt', '/opt/rtds/spark-apps/users_stream.py', '/opt/rtds/spark-apps/users_transform.py']);

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Testing, TerraformStack } from 'cdktf';
-import { DockerPlatform } from '../../../constructs/platform/docker';
+import { DockerPlatform, goDuration } from '../../../constructs/platform/docker';
 import { KubernetesPlatform } from '../../../constructs/platform/kubernetes';
 import { Platform, ServiceSpec, terraformLiteral } from '../../../constructs/platform/spec';
 import { configWith } from '../../../stacks/config';
@@ -69,6 +69,12 @@ describe('platform differences that are by design', () => {
   it('Kubernetes refuses to run a pod as root', () => {
     const [, [, k8s]] = platforms();
     expect(() => k8s.add({ ...web, runAs: { user: 0, group: 0 } })).toThrow("service 'web': runAs.user must not be 0");
+  });
+});
+
+describe('Docker attributes are written the way the provider reads them back, so a second plan is empty', () => {
+  it('spells durations like Go', () => {
+    expect([5, 30, 60, 90, 120, 300, 3661].map(goDuration)).toEqual(['5s', '30s', '1m0s', '1m30s', '2m0s', '5m0s', '1h1m1s']);
   });
 });
 

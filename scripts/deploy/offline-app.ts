@@ -1,0 +1,69 @@
+// The cdktf app `npm run up` synthesizes: the same Docker stack as main.ts, with its provider
+// requirements pinned to what scripts/deploy/terraform.sh put in the offline provider mirror.
+import * as path from 'path';
+import { App, TerraformStack } from 'cdktf';
+import { Container } from '@cdktf/provider-docker/lib/container';
+import { loadConfig } from '../../stacks/config';
+import { DockerStack } from '../../stacks/docker';
+
+/** Versions in the mirror, exported by terraform.sh's env.sh (RTDS_PROVIDER_<NAME>=<version>). */
+export function mirroredProviders(env: NodeJS.ProcessEnv): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    const m = /^RTDS_PROVIDER_([A-Z0-9_]+)$/.exec(key);
+    if (m && value) found[m[1].toLowerCase()] = value;
+  }
+  return found;
+}
+
+/**
+ * Makes the stack ask for exactly the mirrored versions; drops the random provider when secrets
+ * come from variables, because the mirror cannot hold it (see docs/DEPLOY.md).
+ */
+export function pinToMirror(stack: TerraformStack, mirror: Record<string, string>, secretsFromVariables: boolean): void {
+  const declared = (stack.toTerraform() as { terraform?: { required_providers?: Record<string, { version?: string }> } })
+    .terraform?.required_providers ?? {};
+  for (const name of Object.keys(declared)) {
+    if (name === 'random' && secretsFromVariables) {
+      // `undefined` deletes the key in cdktf's override merge.
+      stack.addOverride('terraform.required_providers.random', undefined);
+      stack.addOverride('provider.random', undefined);
+      continue;
+    }
+    const version = mirror[name];
+    if (!version) throw new Error(`provider '${name}' is not in the offline mirror: run scripts/deploy/terraform.sh`);
+    stack.addOverride(`terraform.required_providers.${name}.version`, version);
+  }
+}
+
+/** Docker API 1.44 (Engine 25) added health-check start intervals; older engines refuse them. */
+export function fitEngine(stack: TerraformStack, apiVersion: string | undefined): number {
+  if (!apiVersion || compareVersions(apiVersion, '1.44') >= 0) return 0;
+  let changed = 0;
+  for (const c of stack.node.findAll()) {
+    if (c instanceof Container) {
+      c.addOverride('healthcheck.start_interval', undefined);
+      changed++;
+    }
+  }
+  return changed;
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+if (require.main === module) {
+  const config = loadConfig();
+  const app = new App();
+  const stack = new DockerStack(app, 'docker', { config, repoDir: path.resolve(__dirname, '../..') });
+  pinToMirror(stack, mirroredProviders(process.env), config.secretSource === 'variables');
+  fitEngine(stack, process.env.RTDS_DOCKER_API_VERSION);
+  app.synth();
+}

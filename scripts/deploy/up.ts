@@ -1,0 +1,130 @@
+// `npm run up`: installs what is missing (Docker engine, Terraform, providers, local images),
+// synthesizes the Docker stack, deploys it with `cdktf deploy`, waits until every service is
+// healthy and prints where the UIs answer.
+//
+// Usage: npm run up -- [--image-mode local|upstream] [--timeout-minutes N]
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadConfig } from '../../stacks/config';
+import {
+  ContainerState, containerStates, deployHome, deploySecrets, engineApiVersion, log, prepareToolchain, repoRoot, run, sleep, synth,
+} from './engine';
+
+export interface UpOptions {
+  /** @default the config's imageMode (RTDS_IMAGE_MODE, rtds.config.json), else 'upstream' */
+  readonly imageMode?: 'local' | 'upstream';
+  /** How long to wait for every service to be healthy after apply. @default 15 */
+  readonly timeoutMinutes?: number;
+}
+
+export function parseUpArgs(argv: readonly string[]): UpOptions {
+  const options: { imageMode?: 'local' | 'upstream'; timeoutMinutes?: number } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--image-mode') {
+      const v = value();
+      if (v !== 'local' && v !== 'upstream') throw new Error(`--image-mode must be 'local' or 'upstream', not '${v}'`);
+      options.imageMode = v;
+    } else if (arg === '--timeout-minutes') {
+      const v = Number(value());
+      if (!Number.isFinite(v) || v <= 0) throw new Error(`--timeout-minutes must be a positive number, not '${argv[i]}'`);
+      options.timeoutMinutes = v;
+    } else {
+      throw new Error(`unknown argument '${arg}' (known: --image-mode local|upstream, --timeout-minutes N)`);
+    }
+  }
+  return options;
+}
+
+/** Settings synthesis runs with; kept so `down` destroys what `up` deployed. */
+export function deployEnv(base: NodeJS.ProcessEnv, options: UpOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  if (options.imageMode) env.RTDS_IMAGE_MODE = options.imageMode;
+  // The random provider cannot be put in the offline mirror: secrets come from TF_VAR_*.
+  env.RTDS_SECRET_SOURCE ??= 'variables';
+  if (env.RTDS_IMAGE_MODE === 'local') env.RTDS_CONSOLE_KIND ??= 'kafka-ui';
+  env.RTDS_DOCKER_API_VERSION = engineApiVersion();
+  return env;
+}
+
+const KEPT_SETTINGS = ['RTDS_IMAGE_MODE', 'RTDS_SECRET_SOURCE', 'RTDS_CONSOLE_KIND', 'RTDS_CONFIG'];
+
+export function saveSettings(env: NodeJS.ProcessEnv): void {
+  const kept = Object.fromEntries(KEPT_SETTINGS.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
+  fs.mkdirSync(deployHome(env), { recursive: true });
+  fs.writeFileSync(path.join(deployHome(env), 'settings.json'), JSON.stringify(kept, null, 2));
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv): Record<string, string> {
+  const file = path.join(deployHome(env), 'settings.json');
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+}
+
+/** Waits until every service container is healthy (or running, without a check) and every job exited 0. */
+export async function waitHealthy(timeoutMinutes: number): Promise<ContainerState[]> {
+  const deadline = Date.now() + timeoutMinutes * 60_000;
+  let states: ContainerState[] = [];
+  while (Date.now() < deadline) {
+    states = containerStates();
+    const failed = states.filter((s) => s.status === 'exited' && s.exitCode !== 0);
+    if (failed.length) throw new Error(`containers failed: ${failed.map((s) => `${s.name} (exit ${s.exitCode})`).join(', ')}; see docker logs <name>`);
+    const waiting = states.filter((s) => s.status !== 'exited' && !(s.health === 'healthy' || (s.health === '' && s.status === 'running')));
+    if (states.length > 0 && waiting.length === 0) return states;
+    await sleep(5000);
+  }
+  const waiting = states.filter((s) => s.status !== 'exited' && s.health !== 'healthy');
+  throw new Error(`not healthy after ${timeoutMinutes} min: ${waiting.map((s) => `${s.name} (${s.status}${s.health ? ', ' + s.health : ''})`).join(', ')}`);
+}
+
+export function printSummary(states: readonly ContainerState[], outputsFile: string): void {
+  const table = states.map((s) => `  ${s.name.padEnd(32)} ${(s.health || s.status).padEnd(10)} ${s.status === 'exited' ? `exit ${s.exitCode}` : s.ports}`);
+  process.stdout.write(`\nContainers:\n${table.join('\n')}\n`);
+  if (fs.existsSync(outputsFile)) {
+    const outputs = (JSON.parse(fs.readFileSync(outputsFile, 'utf8')) as Record<string, Record<string, unknown>>).docker ?? {};
+    const lines = Object.entries(outputs).map(([k, v]) => `  ${k.padEnd(32)} ${String(v)}`);
+    process.stdout.write(`\nAddresses:\n${lines.join('\n')}\n`);
+  }
+}
+
+export async function up(options: UpOptions): Promise<ContainerState[]> {
+  const start = Date.now();
+  const lap = (what: string, since: number) => log(`${what} in ${((Date.now() - since) / 1000).toFixed(0)} s`);
+  let t = Date.now();
+  const toolchain = prepareToolchain();
+  lap('engine and Terraform ready', t);
+  const env = deployEnv(toolchain, options);
+  const config = loadConfig({ env, cwd: repoRoot });
+  if (config.imageMode === 'local') {
+    t = Date.now();
+    // Shared layers first; the Docker provider builds the component images from images/<dir>.
+    run('bash', [path.join(__dirname, 'images.sh'), 'base', 'node', 'confluent']);
+    lap('local base layers ready', t);
+  }
+  t = Date.now();
+  synth(env);
+  saveSettings(env);
+  const secrets = deploySecrets(env);
+  const outputsFile = path.join(deployHome(env), 'outputs.json');
+  run('npx', ['cdktf', 'deploy', 'docker', '--skip-synth', '--skip-provider-lock', '--auto-approve', '--outputs-file', outputsFile], {
+    env: { ...env, ...secrets, CI: env.CI ?? '1' },
+  });
+  lap('cdktf deploy finished', t);
+  t = Date.now();
+  const states = await waitHealthy(options.timeoutMinutes ?? 15);
+  lap('every service healthy', t);
+  printSummary(states, outputsFile);
+  log(`up took ${((Date.now() - start) / 1000).toFixed(0)} s`);
+  return states;
+}
+
+if (require.main === module) {
+  up(parseUpArgs(process.argv.slice(2))).catch((err: Error) => {
+    log(`error: ${err.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,225 @@
+// The whole pipeline on the real local services: source → ingest → PostgreSQL → relay → Kafka →
+// Spark (users_stream.py on the local master/worker) → Cassandra, driven by `airflow dags test`.
+// Everything here is the test's own (database, topics, table, checkpoint), so it runs beside
+// a local pipeline without touching it.
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { auth, Client as CassandraClient } from 'cassandra-driver';
+import { LocalEndpoints } from '../../scripts/services/endpoints';
+import { airflow } from '../../scripts/services/airflow';
+import { cassandra as cassandraService } from '../../scripts/services/cassandra';
+import { createContext } from '../../scripts/services/lifecycle';
+import { readPid } from '../../scripts/services/process';
+import { startUsersStream, stopUsersStream, usersStreamFiles } from '../../scripts/services/spark';
+import { ServiceContext } from '../../scripts/services/service';
+import { migrateCassandra, KEYSPACE } from '../../workloads/migrate/cassandra';
+import { startSource, RunningSource } from '../../workloads/source/server';
+import { setQuiet } from '../../workloads/shared/log';
+import {
+  REPO, consumeAll, endpoints, exited, freshDatabase, freshTopic, kafka, spawnCli, suffix, TestDatabase, waitFor, workloadEnvFor,
+} from '../integration/workloads/harness';
+
+jest.setTimeout(900_000);
+
+const USERS = 2_000;
+const id = suffix();
+const table = `created_users_e2e_${id}`;
+const instance = `users-stream-e2e-${id}`;
+
+let e: LocalEndpoints;
+let ctx: ServiceContext;
+let db: TestDatabase;
+let topic: { name: string; remove(): Promise<void> };
+let dlq: { name: string; remove(): Promise<void> };
+let source: RunningSource;
+let relay: ChildProcess & { output: () => string };
+let ingest: ChildProcess & { output: () => string };
+let ingestUrl: string;
+let cql: CassandraClient;
+let checkpointDir: string;
+
+const cassandraClient = (): CassandraClient =>
+  new CassandraClient({
+    contactPoints: [...e.cassandra.contactPoints],
+    protocolOptions: { port: e.cassandra.port },
+    localDataCenter: e.cassandra.localDataCenter,
+    authProvider: new auth.PlainTextAuthProvider(e.cassandra.username, e.cassandra.password),
+  });
+
+function startStream(): number {
+  return startUsersStream(ctx, e, {
+    instance,
+    topic: topic.name,
+    deadLetterTopic: dlq.name,
+    checkpointDir,
+    // Small batches, so a kill lands mid-stream.
+    env: { CASSANDRA_TABLE: table, MAX_OFFSETS_PER_TRIGGER: '500' },
+  });
+}
+
+const cassandraCount = async (): Promise<number> =>
+  Number((await cql.execute(`SELECT count(*) FROM ${KEYSPACE}.${table}`, [], { readTimeout: 60_000 })).rows[0].get(0));
+const landingCount = async (): Promise<number> => Number((await db.pool.query('SELECT count(*) AS n FROM landing_users')).rows[0].n);
+
+async function cassandraCatchesUp(what: string, timeoutMs = 300_000): Promise<number> {
+  return waitFor(what, async () => {
+    const [landed, stored] = [await landingCount(), await cassandraCount()];
+    return landed > 0 && landed === stored ? stored : undefined;
+  }, timeoutMs, 2000);
+}
+
+/** `airflow dags test user_pipeline` with this test's database, topic, table and ingest service. */
+async function airflowDagsTest(users: number): Promise<{ code: number | null; output: string }> {
+  const { command, env, cwd } = airflow.airflowCommand(ctx, {
+    ...workloadEnvFor(db.cfg, topic.name, e),
+    INGEST_URL: ingestUrl,
+    PIPELINE_USERS_PER_RUN: String(users),
+    PIPELINE_MAX_LAG_ROWS: '0',
+    PIPELINE_SETTLE_SECONDS: '300',
+    CASSANDRA_TABLE: table,
+  });
+  const child = spawn(command, ['dags', 'test', 'user_pipeline'], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await exited(child);
+  return { code, output };
+}
+
+beforeAll(async () => {
+  setQuiet(true);
+  e = endpoints();
+  ctx = createContext({ log: () => undefined });
+  if (!e.spark || !e.airflow) throw new Error('the e2e tier needs Spark and Airflow in endpoints.json: run `npm run services:up`');
+  db = await freshDatabase(e);
+  topic = await freshTopic(e, 3);
+  dlq = await freshTopic(e, 1);
+  await migrateCassandra({ ...e.cassandra, contactPoints: e.cassandra.contactPoints });
+  cql = cassandraClient();
+  await cql.connect();
+  const ddl = fs.readFileSync(path.join(REPO, 'workloads', 'migrations', 'cassandra', '001_created_users.cql'), 'utf8');
+  await cql.execute(ddl.slice(ddl.indexOf('CREATE TABLE')).replace(`${KEYSPACE}.created_users`, `${KEYSPACE}.${table}`).trim().replace(/;$/, ''));
+  checkpointDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtds-e2e-checkpoint-'));
+
+  source = await startSource({ port: 0, host: '127.0.0.1', ratePerSecond: 1000 });
+  const env = workloadEnvFor(db.cfg, topic.name, e);
+  ingest = spawnCli(['ingest', 'serve'], { ...env, HTTP_PORT: '0', RANDOMUSER_URL: source.url });
+  const port = await waitFor('the ingest control API', async () => {
+    const m = /"msg":"control API listening","port":(\d+)/.exec(ingest.output());
+    return m ? Number(m[1]) : undefined;
+  });
+  ingestUrl = `http://127.0.0.1:${port}`;
+  relay = spawnCli(['relay'], { ...env, HTTP_PORT: '0' });
+  startStream();
+});
+
+afterAll(async () => {
+  if (ctx) await stopUsersStream(ctx, instance, 5_000);
+  relay?.kill('SIGTERM');
+  ingest?.kill('SIGTERM');
+  if (relay) await exited(relay);
+  if (ingest) await exited(ingest);
+  await source?.close();
+  await cql?.execute(`DROP TABLE IF EXISTS ${KEYSPACE}.${table}`).catch(() => undefined);
+  await cql?.shutdown();
+  await fetch(`${e.schemaRegistry.url}/subjects/${topic.name}-value`, { method: 'DELETE' }).catch(() => undefined);
+  await topic?.remove();
+  await dlq?.remove();
+  await db?.drop();
+  if (checkpointDir) fs.rmSync(checkpointDir, { recursive: true, force: true });
+  setQuiet(false);
+});
+
+const TIMESTAMPS = ['dob', 'registered_date', 'ingested_at'] as const;
+const TEXTS = ['first_name', 'last_name', 'gender', 'address', 'post_code', 'email', 'username', 'phone', 'picture', 'nat'] as const;
+
+describe('the pipeline end to end (Spark and Airflow on the local services)', () => {
+  test('airflow dags test user_pipeline runs N users through; Cassandra holds exactly those N ids, fields equal to the landed records', async () => {
+    const dag = await airflowDagsTest(USERS);
+    expect({ code: dag.code, tail: dag.code === 0 ? '' : dag.output.slice(-3000) }).toEqual({ code: 0, tail: '' });
+    expect(dag.output).toMatch(/stages caught up/);
+
+    const landed = (await db.pool.query('SELECT * FROM landing_users')).rows;
+    expect(landed).toHaveLength(USERS);
+    const stored = new Map<string, Record<string, unknown>>();
+    // A ResultSet is async-iterable: it pages through the whole table.
+    for await (const row of await cql.execute(`SELECT * FROM ${KEYSPACE}.${table}`, [], { prepare: true, fetchSize: 1000 })) {
+      stored.set(String(row.get('id')), Object.fromEntries(row.keys().map((k) => [k, row.get(k)])));
+    }
+    expect(stored.size).toBe(USERS);
+    for (const l of landed) {
+      const c = stored.get(l.id);
+      expect(c).toBeDefined();
+      for (const f of TEXTS) expect([f, c![f]]).toEqual([f, l[f]]);
+      for (const f of TIMESTAMPS) expect([f, (c![f] as Date).getTime()]).toEqual([f, (l[f] as Date).getTime()]);
+      expect(Number(c!.landing_seq)).toBe(Number(l.seq));
+      // Age in whole years at ingestion: one less while this year's birthday is still to come.
+      const dob = l.dob as Date;
+      const at = l.ingested_at as Date;
+      const beforeBirthday = at.getUTCMonth() * 100 + at.getUTCDate() < dob.getUTCMonth() * 100 + dob.getUTCDate();
+      expect(c!.age).toBe(at.getUTCFullYear() - dob.getUTCFullYear() - (beforeBirthday ? 1 : 0));
+      expect(c!.processed_at as Date).toBeInstanceOf(Date);
+    }
+  });
+
+  test('a poison message written straight to the topic lands in the dead-letter topic with its reason; the stream goes on', async () => {
+    const producer = kafka(e).producer();
+    await producer.connect();
+    await producer.send({ topic: topic.name, messages: [{ key: 'poison', value: Buffer.from('{"not": "avro"}') }] });
+    await producer.disconnect();
+    const letters = await consumeAll(dlq.name, 1, 180_000, e);
+    expect(letters).toHaveLength(1);
+    const letter = JSON.parse(letters[0].value.toString());
+    expect(letter).toMatchObject({ topic: topic.name, reason: expect.stringMatching(/magic byte is 123/) });
+    expect(Buffer.from(letter.value_base64, 'base64').toString()).toBe('{"not": "avro"}');
+
+    const before = await cassandraCount();
+    const run = await (await fetch(`${ingestUrl}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ users: 300 }) })).json() as { id: string };
+    expect(run.id).toBeDefined();
+    expect(await cassandraCatchesUp('the stream to go on after the poison message')).toBe(before + 300);
+  });
+
+  test('the Spark driver killed mid-stream and restarted from its checkpoint: still exactly N rows', async () => {
+    const before = await cassandraCount();
+    await fetch(`${ingestUrl}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ users: 5_000 }) });
+    await waitFor('the stream to be part-way', async () => {
+      const n = await cassandraCount();
+      return n > before + 500 ? n : undefined;
+    }, 300_000, 500);
+    const pid = readPid(usersStreamFiles(ctx, instance).pidFile)!;
+    process.kill(-pid, 'SIGKILL');
+    await waitFor('the driver to die', async () => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+    const partWay = await cassandraCount();
+    startStream();
+    const total = await cassandraCatchesUp('the restarted stream to catch up');
+    expect(total).toBe(before + 5_000);
+    expect(partWay).toBeLessThanOrEqual(total);
+  });
+
+  test('Cassandra restarted during the stream: the job recovers and still ends with exactly N', async () => {
+    const before = await cassandraCount();
+    const landedBefore = await landingCount();
+    await cassandraService.stop(ctx);
+    // Users arrive while Cassandra is away, so the stream's writes must fail and be retried.
+    await fetch(`${ingestUrl}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ users: 3_000 }) });
+    await waitFor('ingest to land the users', async () => ((await landingCount()) === landedBefore + 3_000 ? true : undefined), 300_000, 1000);
+    await new Promise((r) => setTimeout(r, 15_000));
+    await cassandraService.start(ctx);
+    await cql.shutdown();
+    cql = cassandraClient();
+    await cql.connect();
+    const total = await cassandraCatchesUp('the stream to recover after the Cassandra restart', 600_000);
+    expect(total).toBe(before + 3_000);
+    const log = fs.readFileSync(usersStreamFiles(ctx, instance).logFile, 'utf8');
+    expect(log).toMatch(/restart \d+ from the checkpoint/);
+  });
+});
