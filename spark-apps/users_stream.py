@@ -129,6 +129,7 @@ def run(settings: StreamSettings) -> int:
     spark.sparkContext.setLogLevel("WARN")
     failures = 0
     while True:
+        started = time.monotonic()
         query = start_query(spark, settings)
         LOG.info("users_stream started: %s -> %s.%s (checkpoint %s)", settings.kafka_topic, settings.keyspace,
                  settings.table, settings.checkpoint_dir)
@@ -136,10 +137,13 @@ def run(settings: StreamSettings) -> int:
             query.awaitTermination()
             return 0
         except Exception as err:  # a StreamingQueryException: the batch is retried from the checkpoint
-            failures += 1
+            # Only failures in a row count towards MAX_RESTARTS: a query that ran 10 minutes had recovered.
+            failures = 1 if time.monotonic() - started > 600 else failures + 1
             if settings.max_restarts and failures > settings.max_restarts:
                 LOG.error("users_stream failed %d times, giving up: %s", failures, err)
                 return 1
+            # A session cached across a Cassandra restart can hang schema refreshes forever: start afresh.
+            spark._jvm.com.datastax.spark.connector.cql.CassandraConnector.evictCache()
             wait = min(30, 2 ** min(failures, 5))
             LOG.warning("users_stream stopped (%s); restart %d from the checkpoint in %d s",
                         str(err).splitlines()[0][:300], failures, wait)

@@ -19,7 +19,7 @@ import { startRelayService } from './relay/service';
 const USAGE = `usage: rtds <command>
   source serve                 randomuser-compatible API on HTTP_PORT (8100); SOURCE_RATE_LIMIT req/s (50)
   ingest serve                 control API on HTTP_PORT (8000): POST /runs {users, seed?}, GET /runs/:id
-  ingest run --users N [--seed S] [--batch-size B]
+  ingest run --users N [--seed S] [--batch-size B] [--nat US,GB]
                                lands N users from RANDOMUSER_URL, with a progress bar
   relay                        landing_users → Kafka KAFKA_TOPIC (users_created); health on HTTP_PORT (8001)
   migrate postgres             applies workloads/migrations/postgres
@@ -82,12 +82,12 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       return 0;
     }
     case 'ingest run': {
-      const flags = parseFlags(args, ['users', 'seed', 'batch-size']);
+      const flags = parseFlags(args, ['users', 'seed', 'batch-size', 'nat']);
       if (flags.users === undefined) throw new UsageError('ingest run needs --users N');
       const users = Number(flags.users);
       const batchSize = flags['batch-size'] === undefined ? MAX_BATCH : Number(flags['batch-size']);
-      const problem = checkRunRequest(users, flags.seed, batchSize);
-      if (problem) throw new UsageError(problem.replace(/^users/, '--users').replace(/^seed/, '--seed').replace(/^batchSize/, '--batch-size'));
+      const problem = checkRunRequest(users, flags.seed, batchSize, flags.nat);
+      if (problem) throw new UsageError(`--${problem.replace(/^batchSize/, 'batch-size')}`);
       const pg = postgresConfig(env);
       const sourceUrl = randomuserUrl(env);
       await migratePostgres(pg);
@@ -97,7 +97,7 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       // Ctrl-C ends the run between pages: every landed page stays whole, the status says where it stopped.
       void untilSignal().then((sig) => interrupt.abort(`interrupted by ${sig}`));
       try {
-        const status = await runIngest({ pool, sourceUrl, users, seed: flags.seed, batchSize, signal: interrupt.signal, onProgress: progressReporter() });
+        const status = await runIngest({ pool, sourceUrl, users, seed: flags.seed, batchSize, nat: flags.nat, signal: interrupt.signal, onProgress: progressReporter() });
         process.stdout.write(JSON.stringify(status, null, 2) + '\n');
         return status.state === 'succeeded' ? 0 : 1;
       } finally {

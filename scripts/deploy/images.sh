@@ -24,7 +24,10 @@ NODE_VERSION="24.21.0"
 NPM_VERSION="11.6.2"
 CONFLUENT_VERSION="7.9.2"
 KAFKA_VERSION="3.9.1"          # the Apache Kafka release Confluent Platform 7.9 is built on
-POSTGRES_TAG="17.6"
+POSTGRES_TAG="17.6"           # the stack's tag; Debian trixie's PostgreSQL 17 is what is inside
+CASSANDRA_VERSION="5.0.4"
+SPARK_VERSION="3.5.7"
+AIRFLOW_VERSION="3.1.0"
 
 log() { printf '[images.sh] %s\n' "$*" >&2; }
 die() { printf '[images.sh] error: %s\n' "$*" >&2; exit 1; }
@@ -95,6 +98,68 @@ POM
   build "rtdatastream/confluent:$CONFLUENT_VERSION" "$ctx"
 }
 
+# A FROM-scratch image holding only /jars: the transitive runtime closure of a pom, resolved
+# on the host with mvn (cached), so component Dockerfiles can COPY --from it.
+jars_layer() { # jars_layer <tag> <pom.xml>
+  ensure_maven
+  local tag="$1" pom="$2" key dl ctx
+  key="$(sha256sum "$pom" | cut -c1-16)"
+  dl="$CACHE/jars-$key"; ctx="$CACHE/context/jars-$key"
+  if [ ! -f "$dl/.complete" ]; then
+    rm -rf "$dl"; mkdir -p "$dl"
+    log "resolving $(basename "$(dirname "$pom")")/$(basename "$pom") with mvn for $tag"
+    mvn -B -q -f "$pom" "-Dmaven.repo.local=$ROOT_CACHE/m2" \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+      "-DoutputDirectory=$dl/jars" -DincludeScope=runtime || die "mvn could not resolve $pom"
+    touch "$dl/.complete"
+  fi
+  rm -rf "$ctx"; mkdir -p "$ctx"; cp -r "$dl/jars" "$ctx/jars"
+  printf 'FROM scratch\nCOPY jars/ /jars/\n' > "$ctx/Dockerfile"
+  build "$tag" "$ctx"
+}
+
+pom_of() { # pom_of <artifactId> <groupId:artifactId:version ...>: a throwaway pom in the cache
+  local name="$1" dir="$CACHE/poms/$1"; shift
+  mkdir -p "$dir"
+  {
+    echo '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+    echo "<groupId>rtdatastream.images</groupId><artifactId>$name</artifactId><version>1</version><packaging>pom</packaging><dependencies>"
+    local c
+    for c in "$@"; do
+      IFS=: read -r g a v <<< "$c"
+      echo "<dependency><groupId>$g</groupId><artifactId>$a</artifactId><version>$v</version></dependency>"
+    done
+    echo '</dependencies></project>'
+  } > "$dir/pom.xml"
+  printf '%s' "$dir/pom.xml"
+}
+
+image_cassandra() {
+  jars_layer "rtdatastream/cassandra-jars:$CASSANDRA_VERSION" \
+    "$(pom_of cassandra "org.apache.cassandra:cassandra-all:$CASSANDRA_VERSION")"
+  image_plain cassandra "$CASSANDRA_VERSION"
+}
+
+image_spark() {
+  # The same pom the local Spark service resolves (spark-apps/jars/pom.xml).
+  jars_layer "rtdatastream/spark-connector-jars:$SPARK_VERSION" "$REPO/spark-apps/jars/pom.xml"
+  image_plain spark "$SPARK_VERSION"
+}
+
+image_schema_registry() {
+  local ctx="$CACHE/context/schema-registry-server" avsc
+  assemble schema-registry-server "$ctx"
+  mkdir -p "$ctx/app"
+  (cd "$REPO" && npx tsc --outDir "$ctx/app" --rootDir scripts/services --module commonjs --target es2022 \
+    --esModuleInterop --skipLibCheck --types node scripts/services/schema-registry-server.ts) \
+    || die "could not compile scripts/services/schema-registry-server.ts"
+  avsc="$(node -p "require('$REPO/package.json').dependencies.avsc")"
+  (cd "$ctx/app" && npm install --silent --no-save --no-package-lock --no-audit --no-fund "avsc@$avsc" >/dev/null) \
+    || die "npm could not install avsc@$avsc"
+  build "rtdatastream/schema-registry-server:$CONFLUENT_VERSION" "$ctx"
+  image_plain schema-registry "$CONFLUENT_VERSION"
+}
+
 image_plain() { # a component image that needs nothing fetched on the host
   build "rtdatastream/$1:$2" "$REPO/images/$1"
 }
@@ -102,8 +167,9 @@ image_plain() { # a component image that needs nothing fetched on the host
 image_zookeeper() { image_plain zookeeper "$CONFLUENT_VERSION"; }
 image_kafka() { image_plain kafka "$CONFLUENT_VERSION"; }
 image_postgres() { image_plain postgres "$POSTGRES_TAG"; }
+image_airflow() { image_plain airflow "$AIRFLOW_VERSION"; }
 
-ALL=(base node confluent zookeeper kafka postgres)
+ALL=(base node confluent zookeeper kafka postgres cassandra spark schema_registry airflow)
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=("${ALL[@]}")
 command -v docker >/dev/null || die "no docker CLI: run scripts/deploy/dockerd.sh first"
 for t in "${targets[@]}"; do

@@ -101,8 +101,8 @@ export async function up(options: UpOptions): Promise<ContainerState[]> {
   const config = loadConfig({ env, cwd: repoRoot });
   if (config.imageMode === 'local') {
     t = Date.now();
-    // Shared layers first; the Docker provider builds the component images from images/<dir>.
-    run('bash', [path.join(__dirname, 'images.sh'), 'base', 'node', 'confluent']);
+    // Shared layers (and the component images, so the provider's own builds hit the cache).
+    run('bash', [path.join(__dirname, 'images.sh')]);
     lap('local base layers ready', t);
   }
   t = Date.now();

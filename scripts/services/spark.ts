@@ -62,7 +62,21 @@ export function ensureVenv(ctx: ServiceContext, name: string, spec: VenvSpec): s
   ctx.log(`${name}: building the Python venv ${spec.dir}`);
   fs.rmSync(spec.dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(spec.dir), { recursive: true });
-  run(basePython(), ['-m', 'venv', spec.dir], `${name}: python -m venv`);
+  const base = basePython();
+  try {
+    run(base, ['-m', 'venv', spec.dir], `${name}: python -m venv`);
+  } catch (err) {
+    // Debian's python3 comes without ensurepip until python3-venv is installed.
+    if (process.getuid?.() !== 0 || !fs.existsSync('/usr/bin/apt-get')) throw err;
+    ctx.log(`${name}: installing Debian package python3-venv`);
+    execFileSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
+    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'python3-venv'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    fs.rmSync(spec.dir, { recursive: true, force: true });
+    run(base, ['-m', 'venv', spec.dir], `${name}: python -m venv`);
+  }
   run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...spec.pipArgs], `${name}: pip install`);
   fs.writeFileSync(stamp, digest + '\n');
   ctx.log(`${name}: venv ready in ${Math.round((Date.now() - started) / 1000)} s`);
@@ -234,12 +248,13 @@ export class Spark extends DaemonService {
   }
 
   async provision(ctx: ServiceContext): Promise<void> {
+    provisionPySpark(ctx);
+    // Resolving the jars installs Maven and a JDK 17 from Debian when they are missing (maven.ts).
+    provisionConnectorJars(ctx);
     const major = javaMajor();
     if (major < 11 || major > 17) {
       throw new Error(`Spark ${SPARK_VERSION} needs Java 11 or 17, found Java ${major}: set JAVA_HOME to a JDK 17`);
     }
-    provisionPySpark(ctx);
-    provisionConnectorJars(ctx);
   }
 
   private env(ctx: ServiceContext): Record<string, string> {

@@ -9,7 +9,6 @@ import * as path from 'node:path';
 import { auth, Client as CassandraClient } from 'cassandra-driver';
 import { LocalEndpoints } from '../../scripts/services/endpoints';
 import { airflow } from '../../scripts/services/airflow';
-import { cassandra as cassandraService } from '../../scripts/services/cassandra';
 import { createContext } from '../../scripts/services/lifecycle';
 import { readPid } from '../../scripts/services/process';
 import { startUsersStream, stopUsersStream, usersStreamFiles } from '../../scripts/services/spark';
@@ -68,6 +67,34 @@ async function cassandraCatchesUp(what: string, timeoutMs = 300_000): Promise<nu
     const [landed, stored] = [await landingCount(), await cassandraCount()];
     return landed > 0 && landed === stored ? stored : undefined;
   }, timeoutMs, 2000);
+}
+
+/** `services:down|up --only <name>` in a child process, so the restarted server is not a child of jest. */
+async function servicesCli(command: 'up' | 'down', name: string): Promise<void> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO, 'scripts', 'services', 'cli.ts'), command, '--only', name], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await exited(child);
+  if (code !== 0) throw new Error(`services ${command} --only ${name} exited with ${code}\n${output.slice(-2000)}`);
+}
+
+/** Asks the ingest service for a run; `finished` resolves once ingest has landed it (it answers 202 at once). */
+async function ingestRun(users: number): Promise<{ id: string; finished: () => Promise<void> }> {
+  const res = await fetch(`${ingestUrl}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ users }) });
+  expect(res.status).toBe(202);
+  const { id: runId } = (await res.json()) as { id: string };
+  const finished = async () => {
+    const state = await waitFor(`ingest run ${runId}`, async () => {
+      const status = (await (await fetch(`${ingestUrl}/runs/${runId}`)).json()) as { state: string };
+      return status.state === 'running' ? undefined : status.state;
+    }, 300_000, 500);
+    expect(state).toBe('succeeded');
+  };
+  return { id: runId, finished };
 }
 
 /** `airflow dags test user_pipeline` with this test's database, topic, table and ingest service. */
@@ -176,14 +203,13 @@ describe('the pipeline end to end (Spark and Airflow on the local services)', ()
     expect(Buffer.from(letter.value_base64, 'base64').toString()).toBe('{"not": "avro"}');
 
     const before = await cassandraCount();
-    const run = await (await fetch(`${ingestUrl}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ users: 300 }) })).json() as { id: string };
-    expect(run.id).toBeDefined();
+    await (await ingestRun(300)).finished();
     expect(await cassandraCatchesUp('the stream to go on after the poison message')).toBe(before + 300);
   });
 
   test('the Spark driver killed mid-stream and restarted from its checkpoint: still exactly N rows', async () => {
     const before = await cassandraCount();
-    await fetch(`${ingestUrl}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ users: 5_000 }) });
+    const run = await ingestRun(5_000);
     await waitFor('the stream to be part-way', async () => {
       const n = await cassandraCount();
       return n > before + 500 ? n : undefined;
@@ -200,6 +226,7 @@ describe('the pipeline end to end (Spark and Airflow on the local services)', ()
     });
     const partWay = await cassandraCount();
     startStream();
+    await run.finished();
     const total = await cassandraCatchesUp('the restarted stream to catch up');
     expect(total).toBe(before + 5_000);
     expect(partWay).toBeLessThanOrEqual(total);
@@ -208,12 +235,12 @@ describe('the pipeline end to end (Spark and Airflow on the local services)', ()
   test('Cassandra restarted during the stream: the job recovers and still ends with exactly N', async () => {
     const before = await cassandraCount();
     const landedBefore = await landingCount();
-    await cassandraService.stop(ctx);
+    await servicesCli('down', 'cassandra');
     // Users arrive while Cassandra is away, so the stream's writes must fail and be retried.
-    await fetch(`${ingestUrl}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ users: 3_000 }) });
-    await waitFor('ingest to land the users', async () => ((await landingCount()) === landedBefore + 3_000 ? true : undefined), 300_000, 1000);
+    await (await ingestRun(3_000)).finished();
+    expect(await landingCount()).toBe(landedBefore + 3_000);
     await new Promise((r) => setTimeout(r, 15_000));
-    await cassandraService.start(ctx);
+    await servicesCli('up', 'cassandra');
     await cql.shutdown();
     cql = cassandraClient();
     await cql.connect();

@@ -59,7 +59,8 @@ export interface RunStatus {
 }
 
 /** Validates run parameters; the message names the bad one. */
-export function checkRunRequest(users: unknown, seed: unknown, batchSize: unknown = MAX_BATCH): string | undefined {
+export function checkRunRequest(users: unknown, seed: unknown, batchSize: unknown = MAX_BATCH, nat?: unknown): string | undefined {
+  if (nat !== undefined && (typeof nat !== 'string' || !/^[A-Za-z]{2}(,[A-Za-z]{2})*$/.test(nat))) return `nat must be comma-separated two-letter codes like "US,GB", got ${JSON.stringify(nat)}`;
   if (typeof users !== 'number' || !Number.isInteger(users) || users < 1 || users > 100_000_000) return `users must be an integer from 1 to 100000000, got ${JSON.stringify(users)}`;
   if (seed !== undefined && (typeof seed !== 'string' || seed.length === 0 || seed.length > 256)) return `seed must be a string of 1 to 256 characters, got ${JSON.stringify(seed)}`;
   if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH) return `batchSize must be an integer from 1 to ${MAX_BATCH}, got ${JSON.stringify(batchSize)}`;
@@ -105,7 +106,7 @@ async function saveRun(pool: Pool, s: RunStatus): Promise<void> {
  * is one transaction; a page the source never serves right is quarantined and the run goes on.
  */
 export async function runIngest(props: IngestRunProps, status: RunStatus = newRunStatus(props)): Promise<RunStatus> {
-  const problem = checkRunRequest(props.users, props.seed, props.batchSize ?? MAX_BATCH);
+  const problem = checkRunRequest(props.users, props.seed, props.batchSize ?? MAX_BATCH, props.nat);
   if (problem) throw new Error(problem);
   const { pool, sourceUrl } = props;
   const batch = status.batchSize;

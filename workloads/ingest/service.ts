@@ -23,7 +23,7 @@ export interface RunningIngest {
 }
 
 /**
- * The control API the Airflow DAG drives: POST /runs {users, seed?, batchSize?} → 202 {id},
+ * The control API the Airflow DAG drives: POST /runs {users, seed?, batchSize?, nat?} → 202 {id},
  * GET /runs/:id → status, GET /runs, GET /healthz, GET /metrics. Runs execute one at a time
  * in arrival order (the landing write lock would serialize them anyway).
  */
@@ -58,11 +58,11 @@ export async function startIngestService(props: IngestServiceProps): Promise<Run
         return sendText(res, 200, metrics.render());
       }
       if (url.pathname === '/runs' && req.method === 'POST') {
-        const body = (await readJsonBody(req)) as { users?: unknown; seed?: unknown; batchSize?: unknown } | undefined;
+        const body = (await readJsonBody(req)) as { users?: unknown; seed?: unknown; batchSize?: unknown; nat?: unknown } | undefined;
         if (typeof body !== 'object' || body === null) return sendJson(res, 400, { error: 'body must be a JSON object like {"users": 1000, "seed": "abc"}' });
-        const problem = checkRunRequest(body.users, body.seed, body.batchSize ?? MAX_BATCH);
+        const problem = checkRunRequest(body.users, body.seed, body.batchSize ?? MAX_BATCH, body.nat);
         if (problem) return sendJson(res, 400, { error: problem });
-        const request = { users: body.users as number, seed: body.seed as string | undefined, batchSize: (body.batchSize as number | undefined) ?? MAX_BATCH };
+        const request = { users: body.users as number, seed: body.seed as string | undefined, batchSize: (body.batchSize as number | undefined) ?? MAX_BATCH, nat: body.nat as string | undefined };
         const status = newRunStatus(request);
         runs.set(status.id, status);
         let seen = { ...status };

@@ -28,6 +28,8 @@ describe('workloads: configuration from the environment', () => {
   test('the CLI rejects unknown commands and flags by name', async () => {
     await expect(main(['ingest', 'run', '--userz', '5'], {})).rejects.toThrow('unknown argument "--userz"');
     await expect(main(['ingest', 'run', '--users', '0'], {})).rejects.toThrow('--users must be an integer');
+    await expect(main(['ingest', 'run', '--users', '5', '--nat', 'USA'], {})).rejects.toThrow('--nat must be comma-separated two-letter codes');
+    await expect(main(['ingest', 'run', '--users', '5', '--batch-size', '9000'], {})).rejects.toThrow('--batch-size must be an integer from 1 to 5000');
     await expect(main(['frobnicate'], {})).rejects.toThrow('unknown command "frobnicate"');
     await expect(main(['ingest', 'run', '--users', '5'], {})).rejects.toThrow('PGHOST');
     expect(parseFlags(['--users=5', '--seed', 'abc'], ['users', 'seed'])).toEqual({ users: '5', seed: 'abc' });
