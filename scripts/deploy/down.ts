@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  capture, declaredResources, deploySecrets, engineApiVersion, forgetDeploySecrets, leftovers, log, prepareToolchain, run, stackDir, synth,
+  capture, declaredResources, deploySecrets, forgetDeploySecrets, leftovers, log, prepareToolchain, run, stackDir, synth,
 } from './engine';
 import { loadSettings } from './up';
 
@@ -26,7 +26,7 @@ export function parseDownArgs(argv: readonly string[]): DownOptions {
 export function down(options: DownOptions): { containers: string[]; networks: string[]; volumes: string[] } {
   const start = Date.now();
   const toolchain = prepareToolchain();
-  const env: NodeJS.ProcessEnv = { ...toolchain, ...loadSettings(toolchain), RTDS_DOCKER_API_VERSION: engineApiVersion() };
+  const env: NodeJS.ProcessEnv = { ...toolchain, ...loadSettings(toolchain) };
   env.RTDS_SECRET_SOURCE ??= 'variables';
   synth(env);
   const secrets = deploySecrets(env);

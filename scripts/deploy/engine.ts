@@ -47,11 +47,6 @@ export function prepareToolchain(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** The engine's API version, e.g. '1.41' (Debian bookworm's docker.io). */
-export function engineApiVersion(): string {
-  return capture('docker', ['version', '--format', '{{.Server.APIVersion}}']);
-}
-
 /** Synthesizes the Docker stack, pinned to the offline mirror, into cdktf.out/stacks/docker. */
 export function synth(env: NodeJS.ProcessEnv): void {
   const start = Date.now();

@@ -2,7 +2,6 @@
 // requirements pinned to what scripts/deploy/terraform.sh put in the offline provider mirror.
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
-import { Container } from '@cdktf/provider-docker/lib/container';
 import { loadConfig } from '../../stacks/config';
 import { DockerStack } from '../../stacks/docker';
 
@@ -36,34 +35,10 @@ export function pinToMirror(stack: TerraformStack, mirror: Record<string, string
   }
 }
 
-/** Docker API 1.44 (Engine 25) added health-check start intervals; older engines refuse them. */
-export function fitEngine(stack: TerraformStack, apiVersion: string | undefined): number {
-  if (!apiVersion || compareVersions(apiVersion, '1.44') >= 0) return 0;
-  let changed = 0;
-  for (const c of stack.node.findAll()) {
-    if (c instanceof Container) {
-      c.addOverride('healthcheck.start_interval', undefined);
-      changed++;
-    }
-  }
-  return changed;
-}
-
-function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
 if (require.main === module) {
   const config = loadConfig();
   const app = new App();
   const stack = new DockerStack(app, 'docker', { config, repoDir: path.resolve(__dirname, '../..') });
   pinToMirror(stack, mirroredProviders(process.env), config.secretSource === 'variables');
-  fitEngine(stack, process.env.RTDS_DOCKER_API_VERSION);
   app.synth();
 }

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { loadConfig } from '../../stacks/config';
 import {
-  ContainerState, containerStates, deployHome, deploySecrets, engineApiVersion, log, prepareToolchain, repoRoot, run, sleep, synth,
+  ContainerState, containerStates, deployHome, deploySecrets, log, prepareToolchain, repoRoot, run, sleep, synth,
 } from './engine';
 
 export interface UpOptions {
@@ -47,9 +47,25 @@ export function deployEnv(base: NodeJS.ProcessEnv, options: UpOptions): NodeJS.P
   if (options.imageMode) env.RTDS_IMAGE_MODE = options.imageMode;
   // The random provider cannot be put in the offline mirror: secrets come from TF_VAR_*.
   env.RTDS_SECRET_SOURCE ??= 'variables';
-  if (env.RTDS_IMAGE_MODE === 'local') env.RTDS_CONSOLE_KIND ??= 'kafka-ui';
-  env.RTDS_DOCKER_API_VERSION = engineApiVersion();
+  // 'kafka-ui' is valid in both image modes, so it only serves to read which mode is configured.
+  if (env.RTDS_CONSOLE_KIND === undefined && loadConfig({ env: { ...env, RTDS_CONSOLE_KIND: 'kafka-ui' }, cwd: repoRoot }).imageMode === 'local') {
+    env.RTDS_CONSOLE_KIND = consoleForLocalImages(env);
+  }
   return env;
+}
+
+/**
+ * No open console can be built from the package registries (kafka-ui ships as a release jar
+ * only), so local images deploy without one where the config allows it.
+ */
+export function consoleForLocalImages(env: NodeJS.ProcessEnv): string {
+  try {
+    loadConfig({ env: { ...env, RTDS_CONSOLE_KIND: 'none' }, cwd: repoRoot });
+    return 'none';
+  } catch {
+    log("imageMode 'local': the config requires a console; images/kafka-ui cannot be built offline, so this deploy will fail there");
+    return 'kafka-ui';
+  }
 }
 
 const KEPT_SETTINGS = ['RTDS_IMAGE_MODE', 'RTDS_SECRET_SOURCE', 'RTDS_CONSOLE_KIND', 'RTDS_CONFIG'];

@@ -1,9 +1,11 @@
-// The Schema Registry: our Confluent-compatible server (schema-registry-server.ts) as a daemon,
-// its schemas persisted in <home>/schema-registry/schemas.json so ids survive restarts.
+// The Schema Registry service: Apicurio Registry (apicurio.ts) by default; with
+// RTDS_SCHEMA_REGISTRY_IMPL=builtin, our Confluent-compatible server (schema-registry-server.ts)
+// as a daemon, its schemas persisted in <home>/schema-registry/schemas.json so ids survive restarts.
 import * as fs from 'fs';
 import * as path from 'path';
 import { LocalEndpoints } from './endpoints';
-import { DaemonService, ServiceContext, ServicePort, portFromEnv } from './service';
+import { apicurioRegistry } from './apicurio';
+import { DaemonService, LocalService, ServiceContext, ServicePort, portFromEnv } from './service';
 import { assertPortFree, isAlive, readPid, spawnDaemon, waitFor } from './process';
 
 /** Version of the API it implements (Confluent REST v1, as of Confluent Platform 7). */
@@ -71,4 +73,14 @@ export class SchemaRegistry extends DaemonService {
   }
 }
 
-export const schemaRegistry = new SchemaRegistry();
+export const builtinSchemaRegistry = new SchemaRegistry();
+
+/** The implementation named by `RTDS_SCHEMA_REGISTRY_IMPL`: `apicurio` (the default) or `builtin`. */
+export function schemaRegistryImpl(raw: string | undefined = process.env.RTDS_SCHEMA_REGISTRY_IMPL): LocalService {
+  const value = raw && raw !== '' ? raw : 'apicurio';
+  if (value === 'apicurio') return apicurioRegistry;
+  if (value === 'builtin') return builtinSchemaRegistry;
+  throw new Error(`RTDS_SCHEMA_REGISTRY_IMPL=${value} is unknown: use apicurio (the default) or builtin`);
+}
+
+export const schemaRegistry = schemaRegistryImpl();

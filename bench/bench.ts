@@ -1,0 +1,595 @@
+/**
+ * Every stage measured side by side with the reference it should approach, alternating ours and
+ * the reference in the same run so machine noise hits both (docs/BENCHMARKS.md explains each figure).
+ *
+ *   npm run bench               full run → bench/results/latest.json and the table in docs/BENCHMARKS.md
+ *   npm run bench -- --quick    small sizes, under 3 minutes → bench/results/quick.json (docs untouched)
+ *
+ * Runs on the local services (started when not running, as `npm run local` does).
+ */
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { concurrent as cassandraConcurrent } from 'cassandra-driver';
+import { Kafka } from 'kafkajs';
+import { Client, Pool } from 'pg';
+import { LocalEndpoints, workloadEnv } from '../scripts/services/endpoints';
+import { createContext } from '../scripts/services/lifecycle';
+import { javaBin, mavenLibDir } from '../scripts/services/maven';
+import { assertPortFree, isAlive, sleep, spawnDaemon, stopPid } from '../scripts/services/process';
+import { SPARK_VERSION, startUsersStream, stopUsersStream, usersStreamFiles } from '../scripts/services/spark';
+import {
+  CassandraTracker, connect, Connections, ensurePipeline, percentile, REPO, runPipeline, RunResult, runRows, sourceUrl, tail, workloadCommand,
+} from '../scripts/local/pipeline';
+import { migratePostgres } from '../workloads/migrate/postgres';
+import { runIngest } from '../workloads/ingest/run';
+import { UserEncoder, userSchemaText, valueSubject } from '../workloads/relay/avro';
+import { registerUserSchema, SchemaRegistry } from '../workloads/relay/registry';
+import { Relay } from '../workloads/relay/relay';
+import { connectProducer } from '../workloads/shared/kafka';
+import { PostgresConfig } from '../workloads/shared/config';
+import { setQuiet } from '../workloads/shared/log';
+
+// ---------------------------------------------------------------------------------------------
+// Settings.
+// ---------------------------------------------------------------------------------------------
+
+export interface BenchSettings {
+  readonly mode: 'quick' | 'full';
+  /** Rounds of each pair (ours and reference alternate within a round). */
+  readonly rounds: number;
+  /** Users per round for ingest, COPY, relay, ProducerPerformance, stream and the driver writer. */
+  readonly pairUsers: number;
+  /** Users sent the seed's way (one request and one send each) per round. */
+  readonly seedUsers: number;
+  /** Users of the end-to-end runs through the whole pipeline. */
+  readonly e2eUsers: readonly number[];
+  /** Seconds of steady 1,000 users/s for the latency figure. */
+  readonly latencySeconds: number;
+  readonly synth: boolean;
+}
+
+export const QUICK: BenchSettings = { mode: 'quick', rounds: 3, pairUsers: 10_000, seedUsers: 300, e2eUsers: [20_000], latencySeconds: 15, synth: false };
+export const FULL: BenchSettings = { mode: 'full', rounds: 3, pairUsers: 100_000, seedUsers: 3_000, e2eUsers: [100_000, 1_000_000], latencySeconds: 60, synth: true };
+
+export function parseBenchArgs(argv: readonly string[]): BenchSettings {
+  let s: BenchSettings = FULL;
+  const over: { -readonly [K in keyof BenchSettings]?: BenchSettings[K] } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2) as [string, string | undefined];
+    const num = () => {
+      const v = inline ?? argv[++i];
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got ${JSON.stringify(v)}`);
+      return n;
+    };
+    if (flag === '--quick') s = QUICK;
+    else if (flag === '--rounds') over.rounds = num();
+    else if (flag === '--pair-users') over.pairUsers = num();
+    else if (flag === '--seed-users') over.seedUsers = num();
+    else if (flag === '--e2e-users') over.e2eUsers = [num()];
+    else if (flag === '--latency-seconds') over.latencySeconds = num();
+    else if (flag === '--no-synth') over.synth = false;
+    else throw new Error(`unknown option ${JSON.stringify(argv[i])} (expected --quick, --rounds N, --pair-users N, --seed-users N, --e2e-users N, --latency-seconds N, --no-synth)`);
+  }
+  return { ...s, ...over };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures.
+// ---------------------------------------------------------------------------------------------
+
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+  readonly runs: number[];
+}
+
+export function spread(values: readonly number[]): Spread {
+  const runs = values.map((v) => Math.round(v * 10) / 10);
+  const sorted = [...runs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median: Math.round(median * 10) / 10, min: sorted[0], max: sorted[sorted.length - 1], runs };
+}
+
+const say = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+const BENCH_DB = 'rtds_bench';
+const RELAY_TOPIC = 'rtds_bench_relay';
+const PERF_TOPIC = 'rtds_bench_perf';
+const SEED_TOPIC = 'rtds_bench_seed';
+const BENCH_DLQ = 'rtds_bench_dlq';
+const STREAM_TABLE = 'bench_stream_users';
+const DRIVER_TABLE = 'bench_driver_users';
+const STREAM_INSTANCE = 'bench-stream';
+const LANDING_COLUMNS = 'id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, nat, ingested_at, run_id, source_seed, source_page';
+
+function benchSourcePort(): number {
+  return Number(process.env.RTDS_BENCH_SOURCE_PORT ?? 18110);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Set-up: a database, topics and tables of the bench's own, and a source without a rate limit.
+// ---------------------------------------------------------------------------------------------
+
+async function freshDatabase(e: LocalEndpoints): Promise<PostgresConfig> {
+  const admin = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: 'postgres' });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${BENCH_DB} OWNER ${e.postgres.user}`);
+  await admin.end();
+  const cfg = { host: e.postgres.host, port: e.postgres.port, user: e.postgres.user, password: e.postgres.password, database: BENCH_DB };
+  await migratePostgres(cfg);
+  const pool = new Pool({ ...cfg, max: 1 });
+  // The reference table: the landing table's shape and indexes, without the NOTIFY trigger.
+  await pool.query('CREATE TABLE landing_copy (LIKE landing_users INCLUDING ALL)');
+  await pool.end();
+  return cfg;
+}
+
+async function freshTopics(kafka: Kafka): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const existing = await admin.listTopics();
+  const ours = [RELAY_TOPIC, PERF_TOPIC, SEED_TOPIC, BENCH_DLQ];
+  const drop = ours.filter((t) => existing.includes(t));
+  if (drop.length > 0) {
+    await admin.deleteTopics({ topics: drop });
+    // Deletion is asynchronous in the broker: wait until the names are free again.
+    for (let i = 0; i < 60 && (await admin.listTopics()).some((t) => drop.includes(t)); i++) await sleep(500);
+  }
+  await admin.createTopics({
+    topics: ours.map((topic) => ({ topic, numPartitions: topic === BENCH_DLQ ? 1 : 3, replicationFactor: 1 })),
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+}
+
+async function freshTables(conn: Connections): Promise<void> {
+  const shape = (await conn.cassandra.execute(
+    `SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = 'spark_streams' AND table_name = 'created_users'`,
+  )).rows.map((r) => `${r.column_name as string} ${r.type as string}${r.column_name === 'id' ? ' PRIMARY KEY' : ''}`);
+  if (shape.length === 0) throw new Error('spark_streams.created_users does not exist: the Cassandra migration did not run');
+  for (const table of [STREAM_TABLE, DRIVER_TABLE]) {
+    await conn.cassandra.execute(`DROP TABLE IF EXISTS spark_streams.${table}`, [], { readTimeout: 120_000 });
+    await conn.cassandra.execute(`CREATE TABLE spark_streams.${table} (${shape.join(', ')})`, [], { readTimeout: 120_000 });
+  }
+}
+
+async function startBenchSource(e: LocalEndpoints): Promise<number> {
+  const dir = path.join(createContext({ log: () => undefined }).home, 'bench-source');
+  const files = { pidFile: path.join(dir, 'pid'), logFile: path.join(dir, 'log') };
+  await stopPid(files.pidFile, 5000);
+  await assertPortFree('bench source', 'HTTP', benchSourcePort(), 'RTDS_BENCH_SOURCE_PORT');
+  const cmd = workloadCommand(['source', 'serve']);
+  // No rate limit worth the name: the seed's design asks one request per user.
+  const pid = spawnDaemon({ command: cmd.command, args: cmd.args, cwd: REPO, env: { ...workloadEnv(e), HTTP_PORT: String(benchSourcePort()), SOURCE_RATE_LIMIT: '1000000' }, ...files });
+  for (let i = 0; ; i++) {
+    const ok = await fetch(`http://127.0.0.1:${benchSourcePort()}/healthz`).then((r) => r.ok, () => false);
+    if (ok) return pid;
+    if (!isAlive(pid) || i > 240) throw new Error(`bench source did not start: ${tail(files.logFile)}`);
+    await sleep(500);
+  }
+}
+
+async function stopBenchSource(): Promise<void> {
+  await stopPid(path.join(createContext({ log: () => undefined }).home, 'bench-source', 'pid'), 5000);
+}
+
+function benchSourceUrl(): string {
+  return `http://127.0.0.1:${benchSourcePort()}/api/`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pairs.
+// ---------------------------------------------------------------------------------------------
+
+async function ingestRound(pg: PostgresConfig, users: number, round: number): Promise<number> {
+  const pool = new Pool({ ...pg, max: 2 });
+  await pool.query('TRUNCATE landing_users, landing_quarantine, ingest_runs RESTART IDENTITY');
+  const t0 = performance.now();
+  const status = await runIngest({ pool, sourceUrl: benchSourceUrl(), users, seed: `bench-${Date.now()}-${round}` });
+  const secs = (performance.now() - t0) / 1000;
+  await pool.end();
+  if (status.state !== 'succeeded' || status.inserted !== users) throw new Error(`ingest round ${round}: ${status.state}, ${status.inserted}/${users} inserted: ${status.error ?? ''}`);
+  return users / secs;
+}
+
+async function copyRound(e: LocalEndpoints, csv: string, users: number): Promise<number> {
+  const admin = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: BENCH_DB });
+  await admin.connect();
+  await admin.query('TRUNCATE landing_copy');
+  const t0 = performance.now();
+  // Server-side COPY from a file: no client in the path, the database's own limit.
+  const r = await admin.query(`COPY landing_copy (${LANDING_COLUMNS}) FROM '${csv}' WITH (FORMAT csv)`);
+  const secs = (performance.now() - t0) / 1000;
+  await admin.end();
+  if (r.rowCount !== users) throw new Error(`COPY loaded ${r.rowCount} rows, expected ${users}`);
+  return users / secs;
+}
+
+async function exportLanded(e: LocalEndpoints, csv: string): Promise<void> {
+  const admin = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: BENCH_DB });
+  await admin.connect();
+  fs.rmSync(csv, { force: true });
+  await admin.query(`COPY (SELECT ${LANDING_COLUMNS} FROM landing_users ORDER BY seq) TO '${csv}' WITH (FORMAT csv)`);
+  await admin.end();
+}
+
+async function relayRound(pg: PostgresConfig, e: LocalEndpoints, schemaId: number, round: number): Promise<{ usersPerSec: number; users: number }> {
+  const pool = new Pool({ ...pg, max: 1 });
+  const max = Number((await pool.query<{ m: string }>('SELECT coalesce(max(seq), 0) AS m FROM landing_users')).rows[0].m);
+  await pool.end();
+  const producer = await connectProducer({ bootstrapServers: e.kafka.bootstrapServers.split(','), clientId: 'rtds-bench-relay' });
+  const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId), topic: RELAY_TOPIC, batchSize: 2000, cursorName: `bench-${Date.now()}-${round}` });
+  const t0 = performance.now();
+  const running = relay.run();
+  while (relay.status.cursor < max) {
+    if (relay.status.lastError) throw new Error(`relay round ${round}: ${relay.status.lastError}`);
+    await sleep(5);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  await relay.stop();
+  await running;
+  await relay.close();
+  await producer.close();
+  return { usersPerSec: max / secs, users: max };
+}
+
+function producerPerfRound(lib: string, e: LocalEndpoints, users: number, recordSize: number): number {
+  const out = execFileSync(javaBin(), [
+    '-Xmx512m', '-cp', `${lib}/*`, '-Dlog4j.configuration=file:/dev/null',
+    'org.apache.kafka.tools.ProducerPerformance',
+    '--topic', PERF_TOPIC, '--num-records', String(users), '--record-size', String(recordSize), '--throughput', '-1',
+    '--producer-props', `bootstrap.servers=${e.kafka.bootstrapServers}`, 'acks=all', 'enable.idempotence=true',
+  ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  // Last line: "N records sent, X records/sec (Y MB/sec), ..."
+  const m = /(\d+) records sent, ([\d.]+) records\/sec/.exec(out.trim().split('\n').pop() ?? '');
+  if (!m) throw new Error(`ProducerPerformance printed no summary:\n${out.slice(-2000)}`);
+  return Number(m[2]);
+}
+
+/** Users/s of the Spark job over one round: rows of all batches but the last over the span of their starts. */
+async function streamRound(conn: Connections, expected: number, timeoutMs: number): Promise<{ usersPerSec: number; batches: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = Number((await conn.cassandra.execute(`SELECT count(*) AS n FROM spark_streams.${STREAM_TABLE}`, [], { readTimeout: 120_000 })).rows[0].n);
+    if (n >= expected) break;
+    if (Date.now() > deadline) throw new Error(`stream round: the bench Spark job wrote ${n} of ${expected} rows in ${timeoutMs / 1000} s; see ${usersStreamFiles({ home: createContext({ log: () => undefined }).home }, STREAM_INSTANCE).logFile}`);
+    await sleep(1000);
+  }
+  const perBatch = new Map<number, number>();
+  let count = 0;
+  for await (const row of conn.cassandra.stream(`SELECT processed_at FROM spark_streams.${STREAM_TABLE}`, [], { fetchSize: 5000, readTimeout: 120_000 }) as unknown as AsyncIterable<{ processed_at: Date }>) {
+    const t = row.processed_at.getTime();
+    perBatch.set(t, (perBatch.get(t) ?? 0) + 1);
+    count++;
+  }
+  const starts = [...perBatch.keys()].sort((a, b) => a - b);
+  if (starts.length < 2) return { usersPerSec: NaN, batches: starts.length };
+  const doneBeforeLast = count - perBatch.get(starts[starts.length - 1])!;
+  return { usersPerSec: doneBeforeLast / ((starts[starts.length - 1] - starts[0]) / 1000), batches: starts.length };
+}
+
+interface TypedUser {
+  values: unknown[];
+}
+
+async function typedUsers(pg: PostgresConfig): Promise<TypedUser[]> {
+  const pool = new Pool({ ...pg, max: 1 });
+  const r = await pool.query(`SELECT id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, nat, ingested_at, seq FROM landing_users ORDER BY seq`);
+  await pool.end();
+  return r.rows.map((u) => {
+    // The same columns the Spark job writes, age derived as the job does (whole years dob → ingested_at).
+    const dob = u.dob as Date;
+    const at = u.ingested_at as Date;
+    let age = at.getUTCFullYear() - dob.getUTCFullYear();
+    if (at.getUTCMonth() < dob.getUTCMonth() || (at.getUTCMonth() === dob.getUTCMonth() && at.getUTCDate() < dob.getUTCDate())) age--;
+    return { values: [u.id, u.first_name, u.last_name, u.gender, u.address, u.post_code, u.email, u.username, dob, age, u.registered_date, u.phone, u.picture, u.nat, at, Number(u.seq), 0, Number(u.seq), new Date()] };
+  });
+}
+
+async function driverRound(conn: Connections, users: TypedUser[]): Promise<number> {
+  await conn.cassandra.execute(`TRUNCATE spark_streams.${DRIVER_TABLE}`, [], { readTimeout: 120_000 });
+  const cql = `INSERT INTO spark_streams.${DRIVER_TABLE} (id, first_name, last_name, gender, address, post_code, email, username, dob, age, registered_date, phone, picture, nat, ingested_at, landing_seq, kafka_partition, kafka_offset, processed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
+  const t0 = performance.now();
+  await cassandraConcurrent.executeConcurrent(conn.cassandra, cql, users.map((u) => u.values), { concurrencyLevel: 64, executionProfile: undefined } as never);
+  return users.length / ((performance.now() - t0) / 1000);
+}
+
+/** The seed's design: one API request and one Kafka send per user, in sequence. */
+async function seedRound(kafka: Kafka, users: number): Promise<number> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const t0 = performance.now();
+  for (let i = 0; i < users; i++) {
+    const res = await fetch(benchSourceUrl());
+    const body = (await res.json()) as { results: Record<string, unknown>[] };
+    // acks=1: kafka-python's default, which the seed used.
+    await producer.send({ topic: SEED_TOPIC, acks: 1, messages: [{ value: JSON.stringify(body.results[0]) }] });
+  }
+  const secs = (performance.now() - t0) / 1000;
+  await producer.disconnect();
+  return users / secs;
+}
+
+/** Lands 1,000 users per second (200 every 200 ms) for `seconds`, then measures landing → Cassandra. */
+async function latencyRun(e: LocalEndpoints, conn: Connections, seconds: number): Promise<{ p50: number; p99: number; max: number; users: number; achievedPerSec: number }> {
+  const pool = new Pool({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.user, password: e.postgres.password, database: e.postgres.database, max: 2 });
+  const runIds: string[] = [];
+  const t0 = Date.now();
+  const tick = 200;
+  const pending: Promise<unknown>[] = [];
+  for (let k = 0; Date.now() - t0 < seconds * 1000; k++) {
+    const due = t0 + k * tick;
+    if (due > Date.now()) await sleep(due - Date.now());
+    pending.push(runIngest({ pool, sourceUrl: sourceUrl(), users: 200, batchSize: 200, seed: `latency-${t0}-${k}` }).then((s) => {
+      if (s.state !== 'succeeded') throw new Error(`latency run: ingest ${s.state}: ${s.error ?? ''}`);
+      runIds.push(s.id);
+    }));
+  }
+  await Promise.all(pending);
+  const landedSecs = (Date.now() - t0) / 1000;
+  await pool.end();
+  const all: number[] = [];
+  let users = 0;
+  const trackers = await Promise.all(runIds.map(async (id) => new CassandraTracker(conn.cassandra, await runRows(conn.pg, id))));
+  const deadline = Date.now() + 300_000;
+  for (const t of trackers) {
+    while (t.found < t.total) {
+      await t.poll();
+      if (t.found < t.total) {
+        if (Date.now() > deadline) throw new Error(`latency run: Cassandra did not receive every user within 300 s`);
+        await sleep(500);
+      }
+    }
+    all.push(...t.latenciesMs());
+    users += t.total;
+  }
+  all.sort((a, b) => a - b);
+  return { p50: percentile(all, 50), p99: percentile(all, 99), max: all[all.length - 1], users, achievedPerSec: users / landedSecs };
+}
+
+function synthSeconds(): { seconds: number; ok: boolean; detail?: string } {
+  const t0 = performance.now();
+  const r = spawnSync('npm', ['run', 'synth'], { cwd: REPO, encoding: 'utf8', timeout: 600_000 });
+  const seconds = (performance.now() - t0) / 1000;
+  return r.status === 0 ? { seconds, ok: true } : { seconds, ok: false, detail: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-5).join(' | ') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine and report.
+// ---------------------------------------------------------------------------------------------
+
+function machine(e: LocalEndpoints): Record<string, unknown> {
+  const cpu = os.cpus();
+  const version = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n')[0];
+    } catch {
+      return 'unknown';
+    }
+  };
+  return {
+    cores: cpu.length,
+    cpu: cpu[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    // java -version writes to stderr.
+    java: (spawnSync(javaBin(), ['-version'], { encoding: 'utf8' }).stderr ?? '').split('\n')[0].trim() || 'unknown',
+    postgres: version(path.join(process.env.RTDS_PG_BIN ?? '/usr/lib/postgresql/15/bin', 'postgres'), ['--version']),
+    kafka: `${e.kafka.version} (${e.kafka.mode} mode)`,
+    cassandra: '5.0.6',
+    spark: SPARK_VERSION,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 10) / 10),
+  };
+}
+
+function rssAt(trace: RunResult['rss'][string] | undefined): Record<string, number> | undefined {
+  if (!trace || trace.samples.length === 0) return undefined;
+  const s = trace.samples;
+  const at = (f: number) => s[Math.min(s.length - 1, Math.floor(f * (s.length - 1)))][1];
+  return { peakMb: trace.peakMb, at10pct: at(0.1), at50pct: at(0.5), at90pct: at(0.9), samples: s.length };
+}
+
+async function main(): Promise<void> {
+  const settings = parseBenchArgs(process.argv.slice(2));
+  setQuiet(true);
+  const started = Date.now();
+  say(`${settings.mode} run: ${settings.rounds} rounds of ${settings.pairUsers} users per pair`);
+  const { endpoints: e } = await ensurePipeline({ log: say });
+  const ctx = createContext({ log: say });
+  const result: Record<string, unknown> = { at: new Date().toISOString(), mode: settings.mode, settings, machine: machine(e) };
+  const conn = await connect(e);
+  const csv = path.join(os.tmpdir(), `rtds-bench-${process.pid}.csv`);
+  try {
+    say('set-up: database rtds_bench, topics rtds_bench_*, tables spark_streams.bench_*, bench source, kafka-tools');
+    const pg = await freshDatabase(e);
+    await freshTopics(conn.kafka);
+    await freshTables(conn);
+    await startBenchSource(e);
+    const toolsLib = mavenLibDir(ctx, 'kafka-tools-3.9.1', [
+      { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: '3.9.1' },
+      { groupId: 'org.slf4j', artifactId: 'slf4j-reload4j', version: '1.7.36' },
+    ]);
+    const schemaId = await registerUserSchema(new SchemaRegistry(e.schemaRegistry.url), valueSubject(RELAY_TOPIC), userSchemaText());
+    await stopUsersStream(ctx, STREAM_INSTANCE);
+    const checkpoint = path.join(ctx.home, STREAM_INSTANCE, 'checkpoint');
+    fs.rmSync(checkpoint, { recursive: true, force: true });
+    startUsersStream(ctx, e, {
+      instance: STREAM_INSTANCE, topic: RELAY_TOPIC, deadLetterTopic: BENCH_DLQ, checkpointDir: checkpoint, cores: 2,
+      env: { CASSANDRA_TABLE: STREAM_TABLE, STARTING_OFFSETS: 'earliest' },
+    });
+
+    const ingest: number[] = [];
+    const copy: number[] = [];
+    const relay: number[] = [];
+    const perf: number[] = [];
+    const stream: number[] = [];
+    const driver: number[] = [];
+    const seed: number[] = [];
+    let recordSize = 0;
+    for (let r = 1; r <= settings.rounds; r++) {
+      ingest.push(await ingestRound(pg, settings.pairUsers, r));
+      await exportLanded(e, csv);
+      copy.push(await copyRound(e, csv, settings.pairUsers));
+      say(`round ${r}: ingest ${Math.round(ingest[r - 1])} users/s, COPY ${Math.round(copy[r - 1])} rows/s`);
+
+      if (recordSize === 0) {
+        // Same bytes per record as the relay's messages: Avro value plus the 36-byte id key.
+        const sample = await typedUsersForSize(pg, schemaId);
+        recordSize = sample;
+      }
+      await conn.cassandra.execute(`TRUNCATE spark_streams.${STREAM_TABLE}`, [], { readTimeout: 120_000 });
+      const rr = await relayRound(pg, e, schemaId, r);
+      relay.push(rr.usersPerSec);
+      perf.push(producerPerfRound(toolsLib, e, settings.pairUsers, recordSize));
+      say(`round ${r}: relay ${Math.round(relay[r - 1])} users/s, ProducerPerformance ${Math.round(perf[r - 1])} records/s (${recordSize} B)`);
+
+      const s = await streamRound(conn, rr.users, Math.max(300_000, settings.pairUsers * 20));
+      stream.push(s.usersPerSec);
+      driver.push(await driverRound(conn, await typedUsers(pg)));
+      say(`round ${r}: Spark job ${Math.round(stream[r - 1])} users/s over ${s.batches} batches, driver writer ${Math.round(driver[r - 1])} rows/s`);
+
+      seed.push(await seedRound(conn.kafka, settings.seedUsers));
+      say(`round ${r}: seed design ${Math.round(seed[r - 1])} users/s`);
+    }
+    await stopUsersStream(ctx, STREAM_INSTANCE);
+    await stopBenchSource();
+    const ratio = (a: number[], b: number[]) => Math.round((spread(a).median / spread(b).median) * 100) / 100;
+    result.ingest = { ours: spread(ingest), reference: spread(copy), ratio: ratio(ingest, copy), target: 0.5, unit: 'users/s' };
+    result.relay = { ours: spread(relay), reference: spread(perf), ratio: ratio(relay, perf), target: 0.5, unit: 'users/s', recordBytes: recordSize };
+    result.stream = { ours: spread(stream), reference: spread(driver), ratio: ratio(stream, driver), target: 0.5, unit: 'users/s' };
+
+    const e2e: Record<string, unknown>[] = [];
+    for (const users of settings.e2eUsers) {
+      say(`end to end: npm run local's run of ${users} users`);
+      const run = await runPipeline({ users, log: say, ingestStderr: 'ignore', stallSeconds: 600 });
+      e2e.push({
+        users,
+        seconds: Math.round(run.seconds * 10) / 10,
+        usersPerSec: Math.round(users / run.seconds),
+        ingestSeconds: Math.round(run.ingestSeconds * 10) / 10,
+        counts: { postgres: run.postgres, kafka: run.kafka, cassandra: run.cassandra, quarantined: run.quarantined, deadLettered: run.deadLettered },
+        latencyMs: { p50: Math.round(run.e2eP50Ms), p99: Math.round(run.e2eP99Ms) },
+        rss: { ingest: rssAt(run.rss.ingest), relay: rssAt(run.rss.relay) },
+      });
+      say(`end to end ${users}: ${Math.round(users / run.seconds)} users/s, Cassandra ${run.cassandra}`);
+    }
+    const seedSpread = spread(seed);
+    const largest = e2e[e2e.length - 1] as { users: number; usersPerSec: number };
+    result.endToEnd = {
+      ours: e2e,
+      seedDesign: { ...seedSpread, usersPerRound: settings.seedUsers, unit: 'users/s to Kafka (the seed never reached Cassandra)', extrapolatedSecondsFor1M: Math.round(1_000_000 / seedSpread.median) },
+      speedUp: Math.round((largest.usersPerSec / seedSpread.median) * 10) / 10,
+    };
+
+    say(`latency: ${settings.latencySeconds} s at 1,000 users/s`);
+    const lat = await latencyRun(e, conn, settings.latencySeconds);
+    result.latency = { ...lat, targetP99Ms: 2000 };
+    say(`latency: p50 ${lat.p50} ms, p99 ${lat.p99} ms over ${lat.users} users`);
+
+    if (settings.synth) {
+      say('synth: npm run synth');
+      result.synth = synthSeconds();
+    } else {
+      result.synth = { skipped: '--quick' };
+    }
+    result.kafkaClient = JSON.parse(fs.readFileSync(path.join(__dirname, 'results', 'kafka-client.json'), 'utf8'));
+    (result.machine as Record<string, unknown>).loadAverageAtEnd = os.loadavg().map((l) => Math.round(l * 10) / 10);
+    result.wallSeconds = Math.round((Date.now() - started) / 1000);
+  } finally {
+    fs.rmSync(csv, { force: true });
+    await stopUsersStream(ctx, STREAM_INSTANCE).catch(() => undefined);
+    await stopBenchSource().catch(() => undefined);
+    await conn.close();
+  }
+  const out = path.join(__dirname, 'results', settings.mode === 'full' ? 'latest.json' : 'quick.json');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  const table = markdownTable(result);
+  if (settings.mode === 'full') writeDocsTable(table);
+  process.stdout.write(`${table}\n\nwritten: ${path.relative(REPO, out)}${settings.mode === 'full' ? ' and docs/BENCHMARKS.md' : ''} in ${result.wallSeconds} s\n`);
+}
+
+async function typedUsersForSize(pg: PostgresConfig, schemaId: number): Promise<number> {
+  const pool = new Pool({ ...pg, max: 1 });
+  const r = await pool.query(`SELECT id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, nat, ingested_at, seq FROM landing_users ORDER BY seq LIMIT 2000`);
+  await pool.end();
+  const enc = new UserEncoder(schemaId);
+  let bytes = 0;
+  for (const u of r.rows) {
+    const iso = (d: Date) => d.toISOString();
+    bytes += u.id.length + enc.encode({ ...u, dob: iso(u.dob), registered_date: iso(u.registered_date), ingested_at: iso(u.ingested_at), seq: Number(u.seq) }).length;
+  }
+  return Math.round(bytes / r.rows.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table in docs/BENCHMARKS.md.
+// ---------------------------------------------------------------------------------------------
+
+const fmt = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
+const sp = (s: Spread) => `**${fmt(s.median)}** (${fmt(s.min)}–${fmt(s.max)})`;
+
+export function markdownTable(r: Record<string, unknown>): string {
+  type Pair = { ours: Spread; reference: Spread; ratio: number; target: number };
+  const m = r.machine as Record<string, unknown>;
+  const s = r.settings as BenchSettings;
+  const ingest = r.ingest as Pair;
+  const relay = r.relay as Pair & { recordBytes: number };
+  const stream = r.stream as Pair;
+  const e2e = r.endToEnd as { ours: { users: number; seconds: number; usersPerSec: number; counts: { cassandra: number }; latencyMs: { p50: number; p99: number }; rss: { ingest?: Record<string, number>; relay?: Record<string, number> } }[]; seedDesign: Spread & { extrapolatedSecondsFor1M: number }; speedUp: number };
+  const lat = r.latency as { p50: number; p99: number; max: number; users: number; achievedPerSec: number };
+  const synth = r.synth as { seconds?: number; ok?: boolean; detail?: string; skipped?: string };
+  const verdict = (p: Pair) => (p.ratio >= p.target ? `${p.ratio} ✓` : `${p.ratio} ✗`);
+  const lines = [
+    `Run ${r.at as string} (${s.mode}, ${r.wallSeconds as number} s): ${m.cores as number} cores (${m.cpu as string}), ${m.memoryGiB as number} GiB, ${m.os as string}; ` +
+      `Node ${m.node as string}, ${m.java as string}, ${m.postgres as string}, Kafka ${m.kafka as string}, Cassandra ${m.cassandra as string}, Spark ${m.spark as string}. ` +
+      `Load average at start ${(m.loadAverageAtStart as number[]).join(' / ')}, at end ${((m.loadAverageAtEnd as number[]) ?? []).join(' / ')} (the machine was shared).`,
+    '',
+    `Each pair: ${s.rounds} rounds of ${s.pairUsers.toLocaleString('en-US')} users, ours then the reference in every round; **median** (min–max).`,
+    '',
+    '| stage | ours | reference in the same run | ratio (target) |',
+    '|---|---|---|---|',
+    `| ingest | ${sp(ingest.ours)} users/s, source → PostgreSQL | ${sp(ingest.reference)} rows/s, server-side \`COPY\` of the same rows | ${verdict(ingest)} (≥ 0.5) |`,
+    `| relay | ${sp(relay.ours)} users/s, PostgreSQL → Kafka, Avro, acks=all | ${sp(relay.reference)} records/s, \`ProducerPerformance\`, ${relay.recordBytes} B, acks=all | ${verdict(relay)} (≥ 0.5) |`,
+    `| stream | ${sp(stream.ours)} users/s, Kafka → Cassandra (Spark job) | ${sp(stream.reference)} rows/s, cassandra-driver, 64 concurrent inserts | ${verdict(stream)} (≥ 0.5) |`,
+    ...e2e.ours.map((x) => `| end to end, ${x.users.toLocaleString('en-US')} users | **${fmt(x.usersPerSec)}** users/s (${x.seconds} s, Cassandra ${x.counts.cassandra.toLocaleString('en-US')}) | seed design ${sp(e2e.seedDesign)} users/s (${s.seedUsers.toLocaleString('en-US')} users a round, to Kafka only) | ×${fmt(x.usersPerSec / e2e.seedDesign.median)} |`),
+    `| latency at 1,000 users/s | p50 **${fmt(lat.p50)} ms**, p99 **${fmt(lat.p99)} ms** (max ${fmt(lat.max)}; ${fmt(lat.users)} users, ${fmt(lat.achievedPerSec)} users/s landed) | — | p99 ${lat.p99 <= 2000 ? '✓' : '✗'} (≤ 2,000 ms) |`,
+    ...e2e.ours.map((x) => `| memory, ${x.users.toLocaleString('en-US')}-user run | ingest peak ${fmt(x.rss.ingest?.peakMb)} MB (10/50/90 %: ${fmt(x.rss.ingest?.at10pct)}/${fmt(x.rss.ingest?.at50pct)}/${fmt(x.rss.ingest?.at90pct)}); relay peak ${fmt(x.rss.relay?.peakMb)} MB (${fmt(x.rss.relay?.at10pct)}/${fmt(x.rss.relay?.at50pct)}/${fmt(x.rss.relay?.at90pct)}) | — | flat? see below |`),
+    `| synth | ${synth.skipped ? `not measured (${synth.skipped})` : synth.ok ? `**${synth.seconds!.toFixed(1)} s** (\`npm run synth\`, both stacks)` : `failed after ${synth.seconds!.toFixed(1)} s: ${synth.detail ?? ''}`} | — | report |`,
+    '',
+    `Seed design extrapolated to 1,000,000 users: ${fmt(e2e.seedDesign.extrapolatedSecondsFor1M)} s (measured on ${s.seedUsers.toLocaleString('en-US')} users a round, not run for 1,000,000).`,
+  ];
+  return lines.join('\n');
+}
+
+function writeDocsTable(table: string): void {
+  const doc = path.join(REPO, 'docs', 'BENCHMARKS.md');
+  const begin = '<!-- bench:results:begin (written by npm run bench) -->';
+  const end = '<!-- bench:results:end -->';
+  const text = fs.existsSync(doc) ? fs.readFileSync(doc, 'utf8') : `# Benchmarks\n\n${begin}\n${end}\n`;
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${doc} lacks the markers ${begin} … ${end}`);
+  fs.writeFileSync(doc, `${text.slice(0, a + begin.length)}\n${table}\n${text.slice(b)}`);
+}
+
+if (require.main === module) {
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (w.name !== 'TimeoutNegativeWarning') console.warn(w);
+  });
+  main().then(
+    () => process.exit(0),
+    (err: Error) => {
+      console.error(`bench: ${err.stack ?? err.message}`);
+      process.exit(1);
+    },
+  );
+}
