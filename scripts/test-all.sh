@@ -1,6 +1,39 @@
 #!/usr/bin/env bash
-# Every test tier, in the order a failure is cheapest to find.
+# Every test tier, cheapest failure first. Each tier provisions and starts what it needs
+# (downloads cached under ${XDG_CACHE_HOME:-~/.cache}/rtdatastream), so this runs on a fresh
+# machine. RTDS_TEST_TIERS picks tiers, e.g. RTDS_TEST_TIERS="unit python".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CHECKPOINT_DISABLE=1
-npx jest --ci --selectProjects unit
+
+tiers="${RTDS_TEST_TIERS:-unit python integration e2e deploy}"
+started_services=0
+
+stop_services() {
+  # Leave the machine as we found it: the tiers start real servers in the background.
+  if [ "$started_services" = 1 ] && [ "${RTDS_KEEP_SERVICES:-0}" != 1 ]; then
+    npx ts-node scripts/services/cli.ts down >/dev/null 2>&1 || true
+  fi
+}
+trap stop_services EXIT
+
+tier() {
+  local name="$1"
+  shift
+  case " $tiers " in *" $name "*) ;; *) echo "== $name: skipped (RTDS_TEST_TIERS)"; return 0 ;; esac
+  local t0=$SECONDS
+  echo "== $name"
+  "$@"
+  echo "== $name: passed in $((SECONDS - t0)) s"
+}
+
+tier unit npx jest --ci --selectProjects unit
+tier python bash scripts/services/python-tests.sh
+started_services=1
+tier integration npx jest --ci --selectProjects integration --runInBand
+tier e2e npx jest --ci --selectProjects e2e --runInBand
+stop_services
+started_services=0
+if [ -f test/deploy/deploy.test.ts ]; then
+  tier deploy npx jest --ci --selectProjects deploy --runInBand
+fi
