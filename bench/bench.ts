@@ -20,10 +20,11 @@ import { javaBin, mavenLibDir } from '../scripts/services/maven';
 import { assertPortFree, isAlive, sleep, spawnDaemon, stopPid } from '../scripts/services/process';
 import { SPARK_VERSION, startUsersStream, stopUsersStream, usersStreamFiles } from '../scripts/services/spark';
 import {
-  CassandraTracker, connect, Connections, ensurePipeline, percentile, REPO, runPipeline, RunResult, runRows, sourceUrl, tail, waitForCassandra, workloadCommand,
+  CassandraTracker, connect, Connections, ensurePipeline, ensureServices, envPort, percentile, REPO, runPipeline, RunResult, runRows, sourceUrl, tail, waitForCassandra, workloadCommand,
 } from '../scripts/local/pipeline';
 import { migratePostgres } from '../workloads/migrate/postgres';
 import { runIngest } from '../workloads/ingest/run';
+import { fetchPage } from '../workloads/ingest/fetch';
 import { UserEncoder, userSchemaText, valueSubject } from '../workloads/relay/avro';
 import { registerUserSchema, SchemaRegistry } from '../workloads/relay/registry';
 import { Relay } from '../workloads/relay/relay';
@@ -98,17 +99,20 @@ export function spread(values: readonly number[]): Spread {
 const say = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 const BENCH_DB = 'rtds_bench';
-const RELAY_TOPIC = 'rtds_bench_relay';
-const PERF_TOPIC = 'rtds_bench_perf';
-const SEED_TOPIC = 'rtds_bench_seed';
-const BENCH_DLQ = 'rtds_bench_dlq';
+// Topics of this run only: a topic deleted and re-created under the same name races the broker's
+// asynchronous deletion (a producer then waits for a topic that is not there).
+const RUN_TAG = Date.now().toString(36);
+const RELAY_TOPIC = `rtds_bench_relay_${RUN_TAG}`;
+const PERF_TOPIC = `rtds_bench_perf_${RUN_TAG}`;
+const SEED_TOPIC = `rtds_bench_seed_${RUN_TAG}`;
+const BENCH_DLQ = `rtds_bench_dlq_${RUN_TAG}`;
 const STREAM_TABLE = 'bench_stream_users';
 const DRIVER_TABLE = 'bench_driver_users';
 const STREAM_INSTANCE = 'bench-stream';
 const LANDING_COLUMNS = 'id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, nat, ingested_at, run_id, source_seed, source_page';
 
 function benchSourcePort(): number {
-  return Number(process.env.RTDS_BENCH_SOURCE_PORT ?? 18110);
+  return envPort('RTDS_BENCH_SOURCE_PORT', 18110);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,21 +134,27 @@ async function freshDatabase(e: LocalEndpoints): Promise<PostgresConfig> {
   return cfg;
 }
 
-async function freshTopics(kafka: Kafka): Promise<void> {
+async function createTopics(kafka: Kafka): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  const existing = await admin.listTopics();
+  // Earlier runs' topics (an interrupted run leaves them): the bench's own prefix only.
+  const stale = (await admin.listTopics()).filter((t) => t.startsWith('rtds_bench_'));
+  if (stale.length > 0) await admin.deleteTopics({ topics: stale });
   const ours = [RELAY_TOPIC, PERF_TOPIC, SEED_TOPIC, BENCH_DLQ];
-  const drop = ours.filter((t) => existing.includes(t));
-  if (drop.length > 0) {
-    await admin.deleteTopics({ topics: drop });
-    // Deletion is asynchronous in the broker: wait until the names are free again.
-    for (let i = 0; i < 60 && (await admin.listTopics()).some((t) => drop.includes(t)); i++) await sleep(500);
-  }
   await admin.createTopics({
     topics: ours.map((topic) => ({ topic, numPartitions: topic === BENCH_DLQ ? 1 : 3, replicationFactor: 1 })),
     waitForLeaders: true,
   });
+  const present = new Set(await admin.listTopics());
+  const absent = ours.filter((t) => !present.has(t));
+  if (absent.length > 0) throw new Error(`Kafka did not create the bench topics ${absent.join(', ')}`);
+  await admin.disconnect();
+}
+
+async function deleteTopics(kafka: Kafka): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [RELAY_TOPIC, PERF_TOPIC, SEED_TOPIC, BENCH_DLQ] }).catch(() => undefined);
   await admin.disconnect();
 }
 
@@ -227,8 +237,15 @@ async function relayRound(pg: PostgresConfig, e: LocalEndpoints, schemaId: numbe
   const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId), topic: RELAY_TOPIC, batchSize: 2000, cursorName: `bench-${Date.now()}-${round}` });
   const t0 = performance.now();
   const running = relay.run();
+  let progressAt = Date.now();
+  let last = 0;
   while (relay.status.cursor < max) {
     if (relay.status.lastError) throw new Error(`relay round ${round}: ${relay.status.lastError}`);
+    if (relay.status.cursor !== last) {
+      last = relay.status.cursor;
+      progressAt = Date.now();
+    }
+    if (Date.now() - progressAt > 120_000) throw new Error(`relay round ${round}: cursor stuck at ${last} of ${max} for 120 s (topic ${RELAY_TOPIC})`);
     await sleep(5);
   }
   const secs = (performance.now() - t0) / 1000;
@@ -239,12 +256,26 @@ async function relayRound(pg: PostgresConfig, e: LocalEndpoints, schemaId: numbe
   return { usersPerSec: max / secs, users: max };
 }
 
+/** acks and idempotence as the relay; batching large enough for the relay's 2,000-record sends. */
+const PERF_PRODUCER_PROPS = ['acks=all', 'enable.idempotence=true', 'batch.size=524288', 'linger.ms=10'];
+
+/** What ingest's fetching alone reaches: the pages of a run from the same source, parsed, no database. */
+async function sourceOnlyRound(users: number, round: number): Promise<number> {
+  const t0 = performance.now();
+  const seed = `bench-source-${Date.now()}-${round}`;
+  for (let page = 1, left = users; left > 0; page++, left -= 5000) {
+    const r = await fetchPage(benchSourceUrl(), { results: Math.min(5000, left), seed, page });
+    if (!r.ok) throw new Error(`source round ${round}, page ${page}: ${r.error.reason}`);
+  }
+  return users / ((performance.now() - t0) / 1000);
+}
+
 function producerPerfRound(lib: string, e: LocalEndpoints, users: number, recordSize: number): number {
   const out = execFileSync(javaBin(), [
     '-Xmx512m', '-cp', `${lib}/*`, '-Dlog4j.configuration=file:/dev/null',
     'org.apache.kafka.tools.ProducerPerformance',
     '--topic', PERF_TOPIC, '--num-records', String(users), '--record-size', String(recordSize), '--throughput', '-1',
-    '--producer-props', `bootstrap.servers=${e.kafka.bootstrapServers}`, 'acks=all', 'enable.idempotence=true',
+    '--producer-props', `bootstrap.servers=${e.kafka.bootstrapServers}`, ...PERF_PRODUCER_PROPS,
   ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
   // Last line: "N records sent, X records/sec (Y MB/sec), ..."
   const m = /(\d+) records sent, ([\d.]+) records\/sec/.exec(out.trim().split('\n').pop() ?? '');
@@ -347,11 +378,16 @@ async function latencyRun(e: LocalEndpoints, conn: Connections, seconds: number,
   return { p50: percentile(all, 50), p99: percentile(all, 99), max: all[all.length - 1], users: tracker.total, achievedPerSec: tracker.total / landedSecs };
 }
 
-function synthSeconds(): { seconds: number; ok: boolean; detail?: string } {
-  const t0 = performance.now();
-  const r = spawnSync('npm', ['run', 'synth'], { cwd: REPO, encoding: 'utf8', timeout: 600_000 });
-  const seconds = (performance.now() - t0) / 1000;
-  return r.status === 0 ? { seconds, ok: true } : { seconds, ok: false, detail: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-5).join(' | ') };
+/** Wall seconds of `npm run synth`, `runs` times; stops at the first failure with its output's tail. */
+function synthSeconds(runs: number): { seconds?: Spread; ok: boolean; detail?: string } {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const r = spawnSync('npm', ['run', 'synth'], { cwd: REPO, encoding: 'utf8', timeout: 600_000 });
+    if (r.status !== 0) return { ok: false, detail: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n').slice(-5).join(' | ') };
+    times.push((performance.now() - t0) / 1000);
+  }
+  return { seconds: spread(times), ok: true };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -387,7 +423,7 @@ function rssAt(trace: RunResult['rss'][string] | undefined): Record<string, numb
   if (!trace || trace.samples.length === 0) return undefined;
   const s = trace.samples;
   const at = (f: number) => s[Math.min(s.length - 1, Math.floor(f * (s.length - 1)))][1];
-  return { peakMb: trace.peakMb, at10pct: at(0.1), at50pct: at(0.5), at90pct: at(0.9), samples: s.length };
+  return { peakMb: trace.peakMb, at25pct: at(0.25), at50pct: at(0.5), at75pct: at(0.75), atEnd: at(1), samples: s.length };
 }
 
 async function main(): Promise<void> {
@@ -395,7 +431,8 @@ async function main(): Promise<void> {
   setQuiet(true);
   const started = Date.now();
   say(`${settings.mode} run: ${settings.rounds} rounds of ${settings.pairUsers} users per pair`);
-  const { endpoints: e } = await ensurePipeline({ log: say });
+  // Only the services here: the pipeline's own processes start before the end-to-end runs.
+  const e = await ensureServices({ log: say });
   const ctx = createContext({ log: say });
   const result: Record<string, unknown> = { at: new Date().toISOString(), mode: settings.mode, settings, machine: machine(e) };
   const conn = await connect(e);
@@ -403,7 +440,7 @@ async function main(): Promise<void> {
   try {
     say('set-up: database rtds_bench, topics rtds_bench_*, tables spark_streams.bench_*, bench source, kafka-tools');
     const pg = await freshDatabase(e);
-    await freshTopics(conn.kafka);
+    await createTopics(conn.kafka);
     await freshTables(conn);
     await startBenchSource(e);
     const toolsLib = mavenLibDir(ctx, 'kafka-tools-3.9.1', [
@@ -420,6 +457,7 @@ async function main(): Promise<void> {
     });
 
     const ingest: number[] = [];
+    const sourceOnly: number[] = [];
     const copy: number[] = [];
     const relay: number[] = [];
     const perf: number[] = [];
@@ -427,36 +465,43 @@ async function main(): Promise<void> {
     const driver: number[] = [];
     const seed: number[] = [];
     let recordSize = 0;
-    for (let r = 1; r <= settings.rounds; r++) {
-      ingest.push(await ingestRound(pg, settings.pairUsers, r));
+    // Round 0 warms up every side (the bench Spark job's first micro-batch, JIT, connections) and is not kept.
+    for (let r = 0; r <= settings.rounds; r++) {
+      const users = r === 0 ? Math.min(settings.pairUsers, 5000) : settings.pairUsers;
+      const keep = <T>(list: T[], value: T): T => {
+        if (r > 0) list.push(value);
+        return value;
+      };
+      const label = r === 0 ? 'warm-up' : `round ${r}`;
+      const ing = keep(ingest, await ingestRound(pg, users, r));
       await exportLanded(e, csv);
-      copy.push(await copyRound(e, csv, settings.pairUsers));
-      say(`round ${r}: ingest ${Math.round(ingest[r - 1])} users/s, COPY ${Math.round(copy[r - 1])} rows/s`);
+      const cp = keep(copy, await copyRound(e, csv, users));
+      const so = keep(sourceOnly, await sourceOnlyRound(users, r));
+      say(`${label}: ingest ${Math.round(ing)} users/s, COPY ${Math.round(cp)} rows/s, source fetch alone ${Math.round(so)} users/s`);
 
       if (recordSize === 0) {
         // Same bytes per record as the relay's messages: Avro value plus the 36-byte id key.
-        const sample = await typedUsersForSize(pg, schemaId);
-        recordSize = sample;
+        recordSize = await typedUsersForSize(pg, schemaId);
       }
       await conn.cassandra.execute(`TRUNCATE spark_streams.${STREAM_TABLE}`, [], { readTimeout: 120_000 });
       const rr = await relayRound(pg, e, schemaId, r);
-      relay.push(rr.usersPerSec);
-      perf.push(producerPerfRound(toolsLib, e, settings.pairUsers, recordSize));
-      say(`round ${r}: relay ${Math.round(relay[r - 1])} users/s, ProducerPerformance ${Math.round(perf[r - 1])} records/s (${recordSize} B)`);
+      keep(relay, rr.usersPerSec);
+      const pp = keep(perf, producerPerfRound(toolsLib, e, users, recordSize));
+      say(`${label}: relay ${Math.round(rr.usersPerSec)} users/s, ProducerPerformance ${Math.round(pp)} records/s (${recordSize} B)`);
 
-      const s = await streamRound(conn, rr.users, Math.max(300_000, settings.pairUsers * 20));
-      stream.push(s.usersPerSec);
-      driver.push(await driverRound(conn, await typedUsers(pg)));
-      say(`round ${r}: Spark job ${Math.round(stream[r - 1])} users/s over ${s.batches} batches, driver writer ${Math.round(driver[r - 1])} rows/s`);
+      const st = await streamRound(conn, rr.users, Math.max(300_000, users * 20));
+      keep(stream, st.usersPerSec);
+      const dr = keep(driver, await driverRound(conn, await typedUsers(pg)));
+      say(`${label}: Spark job ${Math.round(st.usersPerSec)} users/s over ${st.batches} micro-batches, driver writer ${Math.round(dr)} rows/s`);
 
-      seed.push(await seedRound(conn.kafka, settings.seedUsers));
-      say(`round ${r}: seed design ${Math.round(seed[r - 1])} users/s`);
+      const sd = keep(seed, await seedRound(conn.kafka, r === 0 ? 50 : settings.seedUsers));
+      say(`${label}: seed design ${Math.round(sd)} users/s`);
     }
     await stopUsersStream(ctx, STREAM_INSTANCE);
     await stopBenchSource();
     const ratio = (a: number[], b: number[]) => Math.round((spread(a).median / spread(b).median) * 100) / 100;
-    result.ingest = { ours: spread(ingest), reference: spread(copy), ratio: ratio(ingest, copy), target: 0.5, unit: 'users/s' };
-    result.relay = { ours: spread(relay), reference: spread(perf), ratio: ratio(relay, perf), target: 0.5, unit: 'users/s', recordBytes: recordSize };
+    result.ingest = { ours: spread(ingest), reference: spread(copy), ratio: ratio(ingest, copy), target: 0.5, unit: 'users/s', sourceFetchAlone: spread(sourceOnly) };
+    result.relay = { ours: spread(relay), reference: spread(perf), ratio: ratio(relay, perf), target: 0.5, unit: 'users/s', recordBytes: recordSize, referenceProducerProps: PERF_PRODUCER_PROPS };
     result.stream = { ours: spread(stream), reference: spread(driver), ratio: ratio(stream, driver), target: 0.5, unit: 'users/s' };
 
     // A Spark job that was (re)started replays the topic from its checkpoint first: a small
@@ -494,7 +539,7 @@ async function main(): Promise<void> {
 
     if (settings.synth) {
       say('synth: npm run synth');
-      result.synth = synthSeconds();
+      result.synth = synthSeconds(settings.rounds);
     } else {
       result.synth = { skipped: '--quick' };
     }
@@ -505,6 +550,8 @@ async function main(): Promise<void> {
     fs.rmSync(csv, { force: true });
     await stopUsersStream(ctx, STREAM_INSTANCE).catch(() => undefined);
     await stopBenchSource().catch(() => undefined);
+    await deleteTopics(conn.kafka).catch(() => undefined);
+    await fetch(`${e.schemaRegistry.url}/subjects/${valueSubject(RELAY_TOPIC)}`, { method: 'DELETE' }).catch(() => undefined);
     await conn.close();
   }
   const out = path.join(__dirname, 'results', settings.mode === 'full' ? 'latest.json' : 'quick.json');
@@ -532,6 +579,17 @@ async function typedUsersForSize(pg: PostgresConfig, schemaId: number): Promise<
 // The table in docs/BENCHMARKS.md.
 // ---------------------------------------------------------------------------------------------
 
+type E2eRow = { users: number; rss: { ingest?: Record<string, number>; relay?: Record<string, number> } };
+
+/** Flat when the largest run's peaks stay within 1.5× of the smallest run's (10× fewer users). */
+function memoryVerdict(rows: readonly E2eRow[], row: E2eRow): string {
+  if (rows.length < 2 || row !== rows[rows.length - 1]) return rows.length < 2 ? 'one run only' : 'baseline';
+  const base = rows[0];
+  const growth = (k: 'ingest' | 'relay') => (row.rss[k]?.peakMb ?? NaN) / (base.rss[k]?.peakMb ?? NaN);
+  const g = Math.max(growth('ingest'), growth('relay'));
+  return `${g <= 1.5 ? 'flat ✓' : 'grows ✗'} (peaks ×${g.toFixed(2)} for ×${Math.round(row.users / base.users)} users)`;
+}
+
 const fmt = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
 const sp = (s: Spread) => `**${fmt(s.median)}** (${fmt(s.min)}–${fmt(s.max)})`;
 
@@ -544,7 +602,7 @@ export function markdownTable(r: Record<string, unknown>): string {
   const stream = r.stream as Pair;
   const e2e = r.endToEnd as { ours: { users: number; seconds: number; usersPerSec: number; counts: { cassandra: number }; latencyMs: { p50: number; p99: number }; rss: { ingest?: Record<string, number>; relay?: Record<string, number> } }[]; seedDesign: Spread & { extrapolatedSecondsFor1M: number }; speedUp: number };
   const lat = r.latency as { p50: number; p99: number; max: number; users: number; achievedPerSec: number };
-  const synth = r.synth as { seconds?: number; ok?: boolean; detail?: string; skipped?: string };
+  const synth = r.synth as { seconds?: Spread; ok?: boolean; detail?: string; skipped?: string };
   const verdict = (p: Pair) => (p.ratio >= p.target ? `${p.ratio} ✓` : `${p.ratio} ✗`);
   const lines = [
     `Run ${r.at as string} (${s.mode}, ${r.wallSeconds as number} s): ${m.cores as number} cores (${m.cpu as string}), ${m.memoryGiB as number} GiB, ${m.os as string}; ` +
@@ -556,12 +614,13 @@ export function markdownTable(r: Record<string, unknown>): string {
     '| stage | ours | reference in the same run | ratio (target) |',
     '|---|---|---|---|',
     `| ingest | ${sp(ingest.ours)} users/s, source → PostgreSQL | ${sp(ingest.reference)} rows/s, server-side \`COPY\` of the same rows | ${verdict(ingest)} (≥ 0.5) |`,
+    `| ↳ ingest's fetching alone | ${sp((r.ingest as { sourceFetchAlone: Spread }).sourceFetchAlone)} users/s, the same pages from the same source, parsed, no database | — | what bounds ingest |`,
     `| relay | ${sp(relay.ours)} users/s, PostgreSQL → Kafka, Avro, acks=all | ${sp(relay.reference)} records/s, \`ProducerPerformance\`, ${relay.recordBytes} B, acks=all | ${verdict(relay)} (≥ 0.5) |`,
     `| stream | ${sp(stream.ours)} users/s, Kafka → Cassandra (Spark job) | ${sp(stream.reference)} rows/s, cassandra-driver, 64 concurrent inserts | ${verdict(stream)} (≥ 0.5) |`,
     ...e2e.ours.map((x) => `| end to end, ${x.users.toLocaleString('en-US')} users | **${fmt(x.usersPerSec)}** users/s (${x.seconds} s, Cassandra ${x.counts.cassandra.toLocaleString('en-US')}) | seed design ${sp(e2e.seedDesign)} users/s (${s.seedUsers.toLocaleString('en-US')} users a round, to Kafka only) | ×${fmt(x.usersPerSec / e2e.seedDesign.median)} |`),
     `| latency at 1,000 users/s | p50 **${fmt(lat.p50)} ms**, p99 **${fmt(lat.p99)} ms** (max ${fmt(lat.max)}; ${fmt(lat.users)} users, ${fmt(lat.achievedPerSec)} users/s landed) | — | p99 ${lat.p99 <= 2000 ? '✓' : '✗'} (≤ 2,000 ms) |`,
-    ...e2e.ours.map((x) => `| memory, ${x.users.toLocaleString('en-US')}-user run | ingest peak ${fmt(x.rss.ingest?.peakMb)} MB (10/50/90 %: ${fmt(x.rss.ingest?.at10pct)}/${fmt(x.rss.ingest?.at50pct)}/${fmt(x.rss.ingest?.at90pct)}); relay peak ${fmt(x.rss.relay?.peakMb)} MB (${fmt(x.rss.relay?.at10pct)}/${fmt(x.rss.relay?.at50pct)}/${fmt(x.rss.relay?.at90pct)}) | — | flat? see below |`),
-    `| synth | ${synth.skipped ? `not measured (${synth.skipped})` : synth.ok ? `**${synth.seconds!.toFixed(1)} s** (\`npm run synth\`, both stacks)` : `failed after ${synth.seconds!.toFixed(1)} s: ${synth.detail ?? ''}`} | — | report |`,
+    ...e2e.ours.map((x) => `| memory, ${x.users.toLocaleString('en-US')}-user run | ingest peak ${fmt(x.rss.ingest?.peakMb)} MB (at 25/50/75/100 % of its run: ${fmt(x.rss.ingest?.at25pct)}/${fmt(x.rss.ingest?.at50pct)}/${fmt(x.rss.ingest?.at75pct)}/${fmt(x.rss.ingest?.atEnd)}); relay peak ${fmt(x.rss.relay?.peakMb)} MB (${fmt(x.rss.relay?.at25pct)}/${fmt(x.rss.relay?.at50pct)}/${fmt(x.rss.relay?.at75pct)}/${fmt(x.rss.relay?.atEnd)}) | — | ${memoryVerdict(e2e.ours, x)} |`),
+    `| synth | ${synth.skipped ? `not measured (${synth.skipped})` : synth.ok ? `**${synth.seconds!.median} s** (${synth.seconds!.min}–${synth.seconds!.max}), \`npm run synth\`, both stacks` : `failed: ${synth.detail ?? ''}`} | — | report |`,
     '',
     `Seed design extrapolated to 1,000,000 users: ${fmt(e2e.seedDesign.extrapolatedSecondsFor1M)} s (measured on ${s.seedUsers.toLocaleString('en-US')} users a round, not run for 1,000,000).`,
   ];
@@ -583,6 +642,11 @@ if (require.main === module) {
   process.removeAllListeners('warning');
   process.on('warning', (w) => {
     if (w.name !== 'TimeoutNegativeWarning') console.warn(w);
+  });
+  // Ctrl-C: stop the bench's own Spark job and source before leaving.
+  process.once('SIGINT', () => {
+    const ctx = createContext({ log: () => undefined });
+    void Promise.allSettled([stopUsersStream(ctx, STREAM_INSTANCE, 5000), stopBenchSource()]).then(() => process.exit(130));
   });
   main().then(
     () => process.exit(0),

@@ -1,5 +1,3 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import { Construct } from 'constructs';
 import { PipelineConfig } from '../stacks/config';
 import { Platform } from './platform/spec';
@@ -19,7 +17,7 @@ export interface PipelineProps {
   readonly platform: Platform;
   /** The validated pipeline configuration. */
   readonly config: PipelineConfig;
-  /** Repository root: dags/ and spark-apps/ are read from here. */
+  /** Repository root: dags/ and spark-apps/ are checked here (the app images bake them in). */
   readonly repoDir: string;
 }
 
@@ -28,7 +26,8 @@ export class Pipeline extends Construct {
   readonly zookeeper?: ZooKeeper;
   readonly kafka: Kafka;
   readonly schemaRegistry: SchemaRegistry;
-  readonly console: KafkaConsole;
+  /** Absent with console.kind 'none'. */
+  readonly console?: KafkaConsole;
   readonly postgres: Postgres;
   readonly cassandra: Cassandra;
   readonly workloads: Workloads;
@@ -42,15 +41,15 @@ export class Pipeline extends Construct {
     if (config.kafka.mode === 'zookeeper') this.zookeeper = new ZooKeeper(this, 'zookeeper', base);
     this.kafka = new Kafka(this, 'kafka', { ...base, zookeeper: this.zookeeper });
     this.schemaRegistry = new SchemaRegistry(this, 'schema-registry', { ...base, kafka: this.kafka });
-    this.console = new KafkaConsole(this, 'console', { ...base, kafka: this.kafka, schemaRegistry: this.schemaRegistry });
+    if (config.console.kind !== 'none') {
+      this.console = new KafkaConsole(this, 'console', { ...base, kafka: this.kafka, schemaRegistry: this.schemaRegistry });
+    }
     this.postgres = new Postgres(this, 'postgres', base);
     this.cassandra = new Cassandra(this, 'cassandra', base);
     this.workloads = new Workloads(this, 'workloads', {
       ...base, postgres: this.postgres, kafka: this.kafka, schemaRegistry: this.schemaRegistry,
     });
     const apps = readPythonFiles(repoDir, config.spark.appsDir, 'spark.appsDir');
-    const requirements = path.resolve(repoDir, config.spark.appsDir, 'requirements.txt');
-    if (fs.existsSync(requirements)) apps['requirements.txt'] = fs.readFileSync(requirements, 'utf8');
     this.spark = new Spark(this, 'spark', {
       ...base, kafka: this.kafka, schemaRegistry: this.schemaRegistry, cassandra: this.cassandra, apps,
     });

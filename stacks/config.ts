@@ -3,8 +3,8 @@ import * as path from 'path';
 
 /** How Kafka keeps its cluster metadata. */
 export type KafkaMode = 'zookeeper' | 'kraft';
-/** Which web console watches Kafka. */
-export type ConsoleKind = 'control-center' | 'kafka-ui';
+/** Which web console watches Kafka; 'none' deploys no console. */
+export type ConsoleKind = 'control-center' | 'kafka-ui' | 'none';
 /** Where component images come from. */
 export type ImageMode = 'upstream' | 'local';
 /** Where credentials come from. */
@@ -76,7 +76,11 @@ export interface SchemaRegistryConfig {
 }
 
 export interface ConsoleConfig {
-  /** 'control-center' (Confluent, commercially licensed; free for a single-broker developer setup) or 'kafka-ui' (kafbat, Apache-2.0). @default 'control-center' */
+  /**
+   * 'control-center' (Confluent, commercially licensed; free for a single-broker developer setup),
+   * 'kafka-ui' (kafbat, Apache-2.0) or 'none' (no console; the only choice with imageMode 'local'
+   * unless a kafka-ui image is provided). @default 'control-center'
+   */
   readonly kind: ConsoleKind;
   /** @default 'confluentinc/cp-enterprise-control-center:7.9.2' */
   readonly controlCenterImage: string;
@@ -108,13 +112,13 @@ export interface PostgresConfig {
 }
 
 export interface AirflowConfig {
-  /** @default 'apache/airflow:3.3.2' */
+  /** Base of the rtdatastream/airflow-app image every Airflow service runs (Python 3.11, as constraints/). @default 'apache/airflow:3.3.2-python3.11' */
   readonly image: string;
   /** Host port of the API server / UI. @default 8080 */
   readonly hostPort: number;
   /** Login of the admin user made by the init step (its password is generated). @default 'admin' */
   readonly adminUser: string;
-  /** Folder (relative to the repository) whose *.py files are delivered as DAGs. @default 'dags' */
+  /** Folder (relative to the repository) baked into the airflow-app image as /opt/airflow/dags. @default 'dags' */
   readonly dagsDir: string;
   /** Users fetched per DAG run (PIPELINE_USERS_PER_RUN). @default 1000 */
   readonly usersPerRun: number;
@@ -127,7 +131,7 @@ export interface AirflowConfig {
 }
 
 export interface SparkConfig {
-  /** @default 'apache/spark:3.5.7-scala2.12-java17-python3-ubuntu' */
+  /** Base of the rtdatastream/spark-app image master, workers and driver run. @default 'apache/spark:3.5.7-scala2.12-java17-python3-ubuntu' */
   readonly image: string;
   /** Host port of the master UI. @default 8090 */
   readonly masterUiHostPort: number;
@@ -139,12 +143,10 @@ export interface SparkConfig {
   readonly workerCores: number;
   /** Memory each worker offers to executors, in MiB; must fit in resources.memoryMiB. @default 1024 */
   readonly workerMemoryMiB: number;
-  /** Folder (relative to the repository) whose *.py files are delivered to the driver. @default 'spark-apps' */
+  /** Folder (relative to the repository) baked into the spark-app image as /opt/spark-apps. @default 'spark-apps' */
   readonly appsDir: string;
   /** The streaming application the driver submits. @default 'users_stream.py' */
   readonly app: string;
-  /** Maven coordinates passed to --packages in upstream image mode (local images bake them in), comma separated. @default Kafka and Cassandra connectors for Spark 3.5 / Scala 2.12 */
-  readonly packages: string;
   /** Per master/worker/driver container. @default { cpu: 1, memoryMiB: 2048, heapMiB: 1024 } */
   readonly resources: JvmResources;
 }
@@ -205,7 +207,7 @@ export interface DockerTargetConfig {
 
 /** Everything a deployment of the pipeline can vary, with one set of defaults for both targets. */
 export interface PipelineConfig {
-  /** Version of this project: tag of the workloads image and of nothing else. @default '0.1.0' */
+  /** Version of this project: tag of the workloads image, and the suffix of the spark-app and airflow-app tags. @default '0.1.0' */
   readonly version: string;
   /** 'upstream' = official pinned images; 'local' = every image built from images/<component>/Dockerfile. @default 'upstream' */
   readonly imageMode: ImageMode;
@@ -225,12 +227,6 @@ export interface PipelineConfig {
   readonly cassandra: CassandraConfig;
   readonly workloads: WorkloadsConfig;
 }
-
-/** Spark connectors the streaming job needs, matching Spark 3.5 / Scala 2.12. */
-const SPARK_PACKAGES = [
-  'org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.7',
-  'com.datastax.spark:spark-cassandra-connector_2.12:3.5.1',
-].join(',');
 
 export const DEFAULT_CONFIG: PipelineConfig = {
   version: '0.1.0',
@@ -279,7 +275,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
     storageGiB: 5,
   },
   airflow: {
-    image: 'apache/airflow:3.3.2',
+    image: 'apache/airflow:3.3.2-python3.11',
     hostPort: 8080,
     adminUser: 'admin',
     dagsDir: 'dags',
@@ -297,7 +293,6 @@ export const DEFAULT_CONFIG: PipelineConfig = {
     workerMemoryMiB: 1024,
     appsDir: 'spark-apps',
     app: 'users_stream.py',
-    packages: SPARK_PACKAGES,
     resources: { cpu: 1, memoryMiB: 2048, heapMiB: 1024 },
   },
   cassandra: {
@@ -445,7 +440,7 @@ export type DeepPartial<T> = { readonly [K in keyof T]?: T[K] extends object ? D
 export const JVM_OVERHEAD_MIB = 256;
 
 const KAFKA_MODES: readonly KafkaMode[] = ['zookeeper', 'kraft'];
-const CONSOLE_KINDS: readonly ConsoleKind[] = ['control-center', 'kafka-ui'];
+const CONSOLE_KINDS: readonly ConsoleKind[] = ['control-center', 'kafka-ui', 'none'];
 const IMAGE_MODES: readonly ImageMode[] = ['upstream', 'local'];
 const SECRET_SOURCES: readonly SecretSource[] = ['generate', 'variables'];
 
@@ -483,7 +478,8 @@ export function validateConfig(config: PipelineConfig): PipelineConfig {
   }
 
   if (config.imageMode === 'local' && config.console.kind === 'control-center')
-    bad('console.kind', config.console.kind, "imageMode 'local' needs 'kafka-ui': Control Center is commercial and cannot be built from open packages");
+    bad('console.kind', config.console.kind,
+      "imageMode 'local' cannot build Control Center (commercial, not on any package registry): use 'none' (no console), or 'kafka-ui' if you provide a kafka-ui image");
   if (config.zookeeper.replicas % 2 === 0)
     bad('zookeeper.replicas', config.zookeeper.replicas, 'a ZooKeeper ensemble needs an odd size to keep a majority');
   if (config.kafka.topic.replicationFactor > config.kafka.replicas)
@@ -544,6 +540,7 @@ export function validateConfig(config: PipelineConfig): PipelineConfig {
   for (const { path: field, value } of configFields(config as unknown as Tree)) {
     if (!/[hH]ostPort$/.test(field) || value === 0) continue;
     if (field === 'zookeeper.hostPort' && config.kafka.mode === 'kraft') continue;
+    if (field === 'console.hostPort' && config.console.kind === 'none') continue;
     const other = published.get(value as number);
     if (other) bad(field, value, `host port already used by ${other}`);
     else published.set(value as number, field);

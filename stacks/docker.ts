@@ -33,7 +33,7 @@ export class DockerStack extends TerraformStack {
     this.pipeline = new Pipeline(this, 'pipeline', { platform: this.platform, config, repoDir: props.repoDir });
     const host = (port: number) => `http://${config.hostBind === '0.0.0.0' ? 'localhost' : config.hostBind}:${port}`;
     new TerraformOutput(this, 'airflow_url', { value: host(config.airflow.hostPort) });
-    new TerraformOutput(this, 'console_url', { value: host(config.console.hostPort) });
+    if (this.pipeline.console) new TerraformOutput(this, 'console_url', { value: host(config.console.hostPort) });
     new TerraformOutput(this, 'kafka_bootstrap_servers', { value: this.pipeline.kafka.hostBootstrapServers });
   }
 }

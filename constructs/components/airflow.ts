@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ComponentProps, componentImage } from './common';
+import { airflowAppImage, ComponentProps } from './common';
 import { Postgres } from './postgres';
 import { Kafka } from './kafka';
 import { SchemaRegistry } from './schema-registry';
@@ -21,13 +21,14 @@ export interface AirflowProps extends ComponentProps {
   readonly cassandra: Cassandra;
   /** The DAG calls ingest's control API. */
   readonly workloads: Workloads;
-  /** File name → content of every DAG file delivered to /opt/airflow/dags. */
+  /** File name → content of every airflow.dagsDir/*.py, all baked into the airflow-app image. */
   readonly dags: Readonly<Record<string, string>>;
 }
 
 /**
  * Airflow 3 with the LocalExecutor: a one-shot migrate + admin-user job, then the API server
- * (UI), scheduler and DAG processor, all on the metadata database in PostgreSQL.
+ * (UI), scheduler and DAG processor, all on the metadata database in PostgreSQL. All run the
+ * airflow-app image, which carries the DAGs and the Python clients their checks import.
  */
 export class Airflow extends Construct {
   readonly apiService = 'airflow-api-server';
@@ -40,7 +41,8 @@ export class Airflow extends Construct {
     super(scope, id);
     const { platform, config, postgres, kafka, schemaRegistry, cassandra, workloads, dags } = props;
     const a = config.airflow;
-    const image = componentImage(config, 'airflow', a.image);
+    if (Object.keys(dags).length === 0) throw new Error(`airflow.dagsDir: folder '${a.dagsDir}' has no .py files, so Airflow would run no DAG`);
+    const image = airflowAppImage(config);
     this.url = `http://${this.apiService}:${AIRFLOW_API_PORT}`;
     const secret = platform.secret('airflow', {
       'fernet-key': { generate: 'fernet' },
@@ -86,7 +88,6 @@ export class Airflow extends Construct {
       // The official image runs as uid 50000 in group 0.
       runAs: { user: 50000, group: 0 },
     };
-    const dagsVolume = { kind: 'config' as const, name: 'dags', mountPath: '/opt/airflow/dags', files: dags };
 
     platform.add({
       ...base,
@@ -107,7 +108,6 @@ export class Airflow extends Construct {
       env,
       secretEnv,
       ports: [{ name: 'http', containerPort: AIRFLOW_API_PORT, hostPort: a.hostPort }],
-      volumes: [dagsVolume],
       health: { probe: { httpGet: { path: '/api/v2/version', port: AIRFLOW_API_PORT } }, startPeriodSeconds: 60 },
       dependsOn: afterInit,
     });
@@ -119,7 +119,6 @@ export class Airflow extends Construct {
       env,
       secretEnv,
       ports: [{ name: 'health', containerPort: SCHEDULER_HEALTH_PORT }],
-      volumes: [dagsVolume],
       health: { probe: { httpGet: { path: '/health', port: SCHEDULER_HEALTH_PORT } }, startPeriodSeconds: 60 },
       dependsOn: [...afterInit, { service: this.apiService, condition: 'healthy' }],
     });
@@ -130,7 +129,6 @@ export class Airflow extends Construct {
       args: ['dag-processor'],
       env,
       secretEnv,
-      volumes: [dagsVolume],
       health: {
         probe: { command: ['bash', '-c', 'airflow jobs check --job-type DagProcessorJob --hostname "$HOSTNAME"'] },
         startPeriodSeconds: 60,

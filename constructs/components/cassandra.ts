@@ -7,21 +7,36 @@ export const CASSANDRA_PORT = 9042;
 /**
  * Rotates the built-in superuser away from its first-boot password, replicates system_auth, and
  * creates the pipeline's role (allowed to create its keyspace, which then belongs to it).
+ * Idempotent: a re-run finds the admin password already rotated and logs in with it.
  */
 const SECURE_CLUSTER = `set -euo pipefail
 cq() { cqlsh "$CASSANDRA_HOST" "$CASSANDRA_PORT" --request-timeout=30 -u "$CASSANDRA_SUPERUSER" "$@"; }
+admin_login() { cq -p "$CASSANDRA_ADMIN_PASSWORD" -e 'SELECT release_version FROM system.local' >/dev/null 2>&1; }
+fail() { echo "cassandra-auth: $*" >&2; exit 1; }
 # Authentication takes a moment after the port opens; retry before giving up.
-for attempt in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24; do
-  if cq -p "$CASSANDRA_ADMIN_PASSWORD" -e 'SELECT release_version FROM system.local' >/dev/null 2>&1; then break; fi
+ready=no
+for ((attempt = 1; attempt <= LOGIN_ATTEMPTS; attempt++)); do
+  if admin_login; then ready=yes; break; fi
   # Cassandra's built-in role starts with its own name as password until this job rotates it.
-  if cq -p "$CASSANDRA_SUPERUSER" -e "ALTER ROLE $CASSANDRA_SUPERUSER WITH PASSWORD = '$CASSANDRA_ADMIN_PASSWORD'" >/dev/null 2>&1; then break; fi
-  echo "waiting for Cassandra authentication (attempt $attempt)"; sleep 5
+  if cq -p "$CASSANDRA_SUPERUSER" -e "ALTER ROLE $CASSANDRA_SUPERUSER WITH PASSWORD = '$CASSANDRA_ADMIN_PASSWORD'" >/dev/null 2>&1; then
+    echo "rotated the password of $CASSANDRA_SUPERUSER"; ready=rotated; break
+  fi
+  echo "waiting for Cassandra authentication (attempt $attempt/$LOGIN_ATTEMPTS)"; sleep 5
 done
+[ "$ready" != no ] || fail "neither the admin password nor the built-in one logs $CASSANDRA_SUPERUSER in at $CASSANDRA_HOST:$CASSANDRA_PORT after $LOGIN_ATTEMPTS attempts; was the admin password changed outside this deployment?"
+# Cassandra serves the old credentials from its auth cache for a while after ALTER ROLE.
+if [ "$ready" = rotated ]; then
+  for ((attempt = 1; ; attempt++)); do
+    admin_login && break
+    [ "$attempt" -lt "$AUTH_CACHE_ATTEMPTS" ] || fail "the new admin password is still refused $((AUTH_CACHE_ATTEMPTS * 2)) s after ALTER ROLE"
+    echo "new admin password not accepted yet (attempt $attempt/$AUTH_CACHE_ATTEMPTS)"; sleep 2
+  done
+fi
 cq -p "$CASSANDRA_ADMIN_PASSWORD" -e "
   ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', '$CASSANDRA_DC': $AUTH_REPLICATION};
   CREATE ROLE IF NOT EXISTS $PIPELINE_USER WITH LOGIN = true AND PASSWORD = '$PIPELINE_PASSWORD';
   ALTER ROLE $PIPELINE_USER WITH PASSWORD = '$PIPELINE_PASSWORD';
-  GRANT CREATE ON ALL KEYSPACES TO $PIPELINE_USER;"
+  GRANT CREATE ON ALL KEYSPACES TO $PIPELINE_USER;" || fail "logged in as $CASSANDRA_SUPERUSER but could not set up system_auth and the role $PIPELINE_USER (see the cqlsh error above)"
 echo "cassandra roles ready"
 `;
 
@@ -101,6 +116,9 @@ export class Cassandra extends Construct {
         CASSANDRA_DC: c.dataCenter,
         AUTH_REPLICATION: String(this.replicationFactor),
         PIPELINE_USER: c.pipelineUser,
+        // 24 × 5 s for authentication to come up; 30 × 2 s for the auth cache to let the new password in.
+        LOGIN_ATTEMPTS: '24',
+        AUTH_CACHE_ATTEMPTS: '30',
       },
       secretEnv: {
         CASSANDRA_ADMIN_PASSWORD: secret.ref('admin-password'),

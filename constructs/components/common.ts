@@ -21,9 +21,53 @@ export type LocalImageDir =
  */
 export function componentImage(config: PipelineConfig, dir: LocalImageDir, upstream: string): ImageRef {
   if (config.imageMode === 'upstream') return { name: upstream };
-  // The software version only: variant suffixes (-scala2.12-java17-...) describe the upstream build.
-  const tag = upstream.slice(upstream.lastIndexOf(':') + 1).split('-')[0];
-  return { name: `rtdatastream/${dir}:${tag}`, build: { context: `images/${dir}` } };
+  return { name: `rtdatastream/${dir}:${softwareVersion(upstream)}`, build: { context: `images/${dir}` } };
+}
+
+/** The software version of an image tag: variant suffixes (-scala2.12-java17-...) describe the upstream build. */
+export function softwareVersion(image: string): string {
+  return image.slice(image.lastIndexOf(':') + 1).split('-')[0];
+}
+
+/**
+ * What Spark master, workers and driver run in both image modes: spark.image (or its local stand-in)
+ * with the connector jars, the job's Python libraries and spark.appsDir baked in (images/spark-app).
+ */
+export function sparkAppImage(config: PipelineConfig): ImageRef {
+  const base = componentImage(config, 'spark', config.spark.image);
+  const apps = config.spark.appsDir;
+  return {
+    name: `rtdatastream/spark-app:${softwareVersion(config.spark.image)}-${config.version}`,
+    build: {
+      context: '.',
+      dockerfile: 'images/spark-app/Dockerfile',
+      args: { SPARK_IMAGE: base.name, APPS_DIR: apps },
+      base,
+      watch: ['images/spark-app/**', `${apps}/*.py`, `${apps}/requirements.txt`, `${apps}/jars/pom.xml`],
+    },
+  };
+}
+
+/** The constraints every Airflow Python package is installed with (Airflow 3.3.2, Python 3.11). */
+export const AIRFLOW_CONSTRAINTS = 'constraints/airflow-3.3.2-py3.11.txt';
+
+/**
+ * What every Airflow service runs in both image modes: airflow.image (or its local stand-in) with
+ * the DAG's Python clients and airflow.dagsDir baked in (images/airflow-app).
+ */
+export function airflowAppImage(config: PipelineConfig): ImageRef {
+  const base = componentImage(config, 'airflow', config.airflow.image);
+  const dags = config.airflow.dagsDir;
+  return {
+    name: `rtdatastream/airflow-app:${softwareVersion(config.airflow.image)}-${config.version}`,
+    build: {
+      context: '.',
+      dockerfile: 'images/airflow-app/Dockerfile',
+      args: { AIRFLOW_IMAGE: base.name, DAGS_DIR: dags },
+      base,
+      watch: ['images/airflow-app/**', AIRFLOW_CONSTRAINTS, `${dags}/*.py`],
+    },
+  };
 }
 
 /** The project's own image: ingest, relay, the bundled source and the migrations. */

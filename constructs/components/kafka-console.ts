@@ -1,5 +1,8 @@
 import { Construct } from 'constructs';
 import { ConsoleKind } from '../../stacks/config';
+
+/** A console that is deployed (console.kind 'none' creates no KafkaConsole). */
+export type DeployedConsoleKind = Exclude<ConsoleKind, 'none'>;
 import { ComponentProps, componentImage, effectiveReplication } from './common';
 import { Kafka } from './kafka';
 import { SchemaRegistry } from './schema-registry';
@@ -18,7 +21,7 @@ export interface KafkaConsoleProps extends ComponentProps {
  * a single-broker developer setup) or kafbat kafka-ui (Apache-2.0), per console.kind.
  */
 export class KafkaConsole extends Construct {
-  readonly kind: ConsoleKind;
+  readonly kind: DeployedConsoleKind;
   readonly service: string;
   /** UI address inside the network. */
   readonly url: string;
@@ -27,6 +30,7 @@ export class KafkaConsole extends Construct {
     super(scope, id);
     const { platform, config, kafka, schemaRegistry } = props;
     const c = config.console;
+    if (c.kind === 'none') throw new Error("console.kind 'none' deploys no console: do not create a KafkaConsole");
     this.kind = c.kind;
     this.service = c.kind;
     this.url = `http://${this.service}:${CONSOLE_PORT}`;

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ComponentProps, componentImage } from './common';
+import { ComponentProps, sparkAppImage } from './common';
 import { Kafka } from './kafka';
 import { SchemaRegistry } from './schema-registry';
 import { Cassandra } from './cassandra';
@@ -16,17 +16,19 @@ export interface SparkProps extends ComponentProps {
   readonly schemaRegistry: SchemaRegistry;
   /** Sink of the stream. */
   readonly cassandra: Cassandra;
-  /** File name → content of every spark-apps/*.py (and requirements.txt) delivered to the driver. */
+  /** File name → content of every spark.appsDir/*.py, all baked into the spark-app image. */
   readonly apps: Readonly<Record<string, string>>;
 }
 
-const APPS_DIR = '/opt/rtds/spark-apps';
+/** Where images/spark-app puts spark.appsDir. */
+const APPS_DIR = '/opt/spark-apps';
 /** The image's work dir: it exists owned by the spark user, so a fresh Docker volume mounted there is writable. */
 const STATE_DIR = '/opt/spark/work-dir';
 
 /**
  * Spark standalone master, N workers, and the streaming driver running spark.app (users_stream.py)
- * in client mode, checkpointing to its own persistent volume.
+ * in client mode, checkpointing to its own persistent volume. All run the spark-app image, which
+ * carries the connector jars and Python libraries: nothing is downloaded when they start.
  */
 export class Spark extends Construct {
   readonly masterService = 'spark-master';
@@ -40,16 +42,9 @@ export class Spark extends Construct {
     const { platform, config, kafka, schemaRegistry, cassandra, apps } = props;
     const s = config.spark;
     if (!(s.app in apps)) throw new Error(`spark.app: '${s.app}' is not among the files of spark.appsDir '${s.appsDir}' (${Object.keys(apps).filter((f) => f.endsWith('.py')).join(', ') || 'no .py files'})`);
-    const image = componentImage(config, 'spark', s.image);
-    const upstream = config.imageMode === 'upstream';
+    const image = sparkAppImage(config);
     this.masterUrl = `spark://${this.masterService}:${SPARK_MASTER_PORT}`;
     const runAs = { user: 185, group: 185 };
-    // The upstream image lacks the job's Python libraries; they go to a user site on start.
-    const pythonEnv: Record<string, string> = upstream ? { PYTHONUSERBASE: '/tmp/python-user' } : {};
-    const pipInstall = upstream && apps['requirements.txt']
-      ? `grep -v -i '^pyspark' ${APPS_DIR}/requirements.txt > /tmp/requirements.txt && pip install --user --quiet --no-cache-dir --no-warn-script-location -r /tmp/requirements.txt && `
-      : '';
-    const workerPip = upstream ? `${requirementsLine(apps['requirements.txt'])}` : '';
 
     platform.add({
       name: this.masterService,
@@ -73,13 +68,12 @@ export class Spark extends Construct {
       component: 'spark',
       kind: 'stateless',
       image,
-      command: ['bash', '-c',
-        `${workerPip}exec /opt/spark/bin/spark-class org.apache.spark.deploy.worker.Worker ` +
-        `--cores ${s.workerCores} --memory ${s.workerMemoryMiB}m --webui-port ${SPARK_WORKER_UI_PORT} ` +
-        `--work-dir /tmp/spark-work ${this.masterUrl}`],
-      env: { SPARK_DAEMON_MEMORY: '512m', HOME: '/tmp', ...pythonEnv },
+      command: ['/opt/spark/bin/spark-class', 'org.apache.spark.deploy.worker.Worker',
+        '--cores', String(s.workerCores), '--memory', `${s.workerMemoryMiB}m`, '--webui-port', String(SPARK_WORKER_UI_PORT),
+        '--work-dir', '/tmp/spark-work', this.masterUrl],
+      env: { SPARK_DAEMON_MEMORY: '512m', HOME: '/tmp' },
       ports: [{ name: 'ui', containerPort: SPARK_WORKER_UI_PORT }],
-      health: { probe: { tcpPort: SPARK_WORKER_UI_PORT }, startPeriodSeconds: upstream ? 120 : 20 },
+      health: { probe: { tcpPort: SPARK_WORKER_UI_PORT }, startPeriodSeconds: 20 },
       resources: s.resources,
       replicas: s.workers,
       runAs,
@@ -97,8 +91,6 @@ export class Spark extends Construct {
       '--conf spark.driver.bindAddress=0.0.0.0',
       `--conf spark.driver.memory=${s.resources.heapMiB}m`,
       `--conf spark.executor.memory=${Math.max(512, s.workerMemoryMiB - 384)}m`,
-      `--conf spark.jars.ivy=${STATE_DIR}/ivy`,
-      ...(upstream ? [`--packages ${s.packages}`] : []),
       ...(modules.length ? [`--py-files ${modules.join(',')}`] : []),
       `${APPS_DIR}/${s.app}`,
     ].join(' ');
@@ -107,7 +99,7 @@ export class Spark extends Construct {
       component: 'spark',
       kind: 'stateful',
       image,
-      command: ['bash', '-c', `${pipInstall}exec ${submit}`],
+      command: ['bash', '-c', `exec ${submit}`],
       env: {
         KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
         SCHEMA_REGISTRY_URL: schemaRegistry.url,
@@ -119,15 +111,11 @@ export class Spark extends Construct {
         CASSANDRA_LOCAL_DC: cassandra.localDataCenter,
         CHECKPOINT_DIR: `${STATE_DIR}/checkpoints`,
         HOME: '/tmp',
-        ...pythonEnv,
       },
       secretEnv: { CASSANDRA_PASSWORD: cassandra.password },
       ports: [{ name: 'ui', containerPort: SPARK_DRIVER_UI_PORT }],
-      volumes: [
-        { kind: 'persistent', name: 'state', mountPath: STATE_DIR, sizeGiB: 2 },
-        { kind: 'config', name: 'apps', mountPath: APPS_DIR, files: apps },
-      ],
-      health: { probe: { tcpPort: SPARK_DRIVER_UI_PORT }, startPeriodSeconds: upstream ? 300 : 60 },
+      volumes: [{ kind: 'persistent', name: 'state', mountPath: STATE_DIR, sizeGiB: 2 }],
+      health: { probe: { tcpPort: SPARK_DRIVER_UI_PORT }, startPeriodSeconds: 60 },
       resources: s.resources,
       runAs,
       dependsOn: [
@@ -138,12 +126,4 @@ export class Spark extends Construct {
       ],
     });
   }
-}
-
-/** Workers have no copy of spark-apps; they install the pinned Python libraries inline. */
-function requirementsLine(requirements: string | undefined): string {
-  if (!requirements) return '';
-  const pins = requirements.split('\n').map((l) => l.replace(/#.*/, '').trim())
-    .filter((l) => l !== '' && !/^pyspark\b/i.test(l));
-  return pins.length ? `pip install --user --quiet --no-cache-dir --no-warn-script-location ${pins.join(' ')} && ` : '';
 }

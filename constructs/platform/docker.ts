@@ -5,7 +5,7 @@ import { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
 import { SecretSourceKind, secretValueTokens } from './secrets';
-import { checkSpec, HealthCheck, Platform, SecretHandle, SecretValue, ServiceKind, ServiceSpec, terraformLiteral as lit } from './spec';
+import { checkSpec, HealthCheck, ImageRef, Platform, SecretHandle, SecretValue, ServiceKind, ServiceSpec, terraformLiteral as lit } from './spec';
 
 export interface DockerPlatformProps {
   /** Name of the one network every container joins. */
@@ -72,7 +72,7 @@ export class DockerPlatform extends Construct implements Platform {
 
   add(spec: ServiceSpec): void {
     checkSpec(spec, new Set(this.kinds.keys()), this.kinds);
-    const image = this.image(spec);
+    const image = this.imageFor(spec.image);
     const env = Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${lit(v)}`);
     for (const [k, ref] of Object.entries(spec.secretEnv ?? {})) {
       const token = this.secretTokens.get(ref.secret)?.[ref.key];
@@ -138,24 +138,34 @@ export class DockerPlatform extends Construct implements Platform {
     this.kinds.set(spec.name, spec.kind);
   }
 
-  private image(spec: ServiceSpec): Image {
-    const existing = this.images.get(spec.image.name);
+  private imageFor(ref: ImageRef): Image {
+    const existing = this.images.get(ref.name);
     if (existing) return existing;
-    const id = `image-${spec.image.name.replace(/[^a-zA-Z0-9]+/g, '-')}`;
-    const build = spec.image.build;
+    const id = `image-${ref.name.replace(/[^a-zA-Z0-9]+/g, '-')}`;
+    const build = ref.build;
+    // A base built here must exist before the build that starts FROM it.
+    const base = build?.base?.build ? this.imageFor(build.base) : undefined;
     const image = new Image(this, id, {
-      name: spec.image.name,
+      name: ref.name,
       keepLocally: true,
       buildAttribute: build
         ? {
             context: build.context === '.' ? this.props.repoRoot : `${this.props.repoRoot}/${build.context}`,
             dockerfile: build.dockerfile ? relativeTo(build.context, build.dockerfile) : 'Dockerfile',
+            buildArgs: build.args && Object.keys(build.args).length ? { ...build.args } : undefined,
           }
         : undefined,
       // Hash of the watched files, computed by Terraform at plan time: edited sources rebuild the image.
-      triggers: build ? { source_sha1: this.sourceHash(build.watch ?? [`${build.context}/**`]) } : undefined,
+      triggers: build
+        ? {
+            source_sha1: this.sourceHash(build.watch ?? [`${build.context}/**`]),
+            // A rebuilt base changes its id, which rebuilds this image on top of it.
+            ...(base ? { base_image_id: base.imageId } : {}),
+          }
+        : undefined,
+      dependsOn: base ? [base] : undefined,
     });
-    this.images.set(spec.image.name, image);
+    this.images.set(ref.name, image);
     return image;
   }
 

@@ -16,6 +16,10 @@ export interface ImageRef {
     readonly dockerfile?: string;
     /** Files (globs relative to the repository root) whose change rebuilds the image. @default `<context>/**` */
     readonly watch?: readonly string[];
+    /** Build arguments (`--build-arg NAME=value`). @default none */
+    readonly args?: Readonly<Record<string, string>>;
+    /** The image the Dockerfile starts FROM, when it is built here too: it is built first. @default none */
+    readonly base?: ImageRef;
   };
 }
 

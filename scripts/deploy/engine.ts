@@ -56,7 +56,31 @@ export function synth(env: NodeJS.ProcessEnv): void {
 
 interface SynthesizedStack {
   variable?: Record<string, { description?: string; sensitive?: boolean }>;
-  resource?: Record<string, Record<string, { name?: string }>>;
+  resource?: Record<string, Record<string, { name?: string; build?: { context?: string } }>>;
+}
+
+/**
+ * Local images are tagged with the upstream version they stand in for, but built from
+ * images/<dir>/Dockerfile, which names its version in LABEL org.opencontainers.image.version.
+ * Returns the problems: a missing Dockerfile, or a Dockerfile that builds another version.
+ */
+export function localImageProblems(): string[] {
+  const problems: string[] = [];
+  for (const image of Object.values(readStack().resource?.docker_image ?? {})) {
+    const m = /^rtdatastream\/([a-z0-9-]+):(.+)$/.exec(String(image.name));
+    const context = image.build?.context ?? '';
+    if (!m || !context.endsWith(`/images/${m[1]}`)) continue;
+    const dockerfile = path.join(repoRoot, 'images', m[1], 'Dockerfile');
+    if (!fs.existsSync(dockerfile)) {
+      problems.push(`${image.name}: images/${m[1]}/Dockerfile does not exist`);
+      continue;
+    }
+    const label = /org\.opencontainers\.image\.version="([^"]+)"/.exec(fs.readFileSync(dockerfile, 'utf8'))?.[1];
+    if (label !== m[2]) {
+      problems.push(`${image.name}: images/${m[1]}/Dockerfile builds version ${label ?? '(no LABEL org.opencontainers.image.version)'}, the stack asks for ${m[2]}`);
+    }
+  }
+  return problems;
 }
 
 export function readStack(): SynthesizedStack {

@@ -12,7 +12,8 @@
 # Everything fetched is cached under ${XDG_CACHE_HOME:-~/.cache}/rtdatastream; Docker's layer
 # cache makes a second run take seconds.
 #
-# Usage: scripts/deploy/images.sh [component ...]     (default: all that exist)
+# Usage: scripts/deploy/images.sh [component ...]     (default: every image)
+#        scripts/deploy/images.sh layers              (only the shared layers; what `npm run up` runs)
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -25,9 +26,9 @@ NPM_VERSION="11.6.2"
 CONFLUENT_VERSION="7.9.2"
 KAFKA_VERSION="3.9.1"          # the Apache Kafka release Confluent Platform 7.9 is built on
 POSTGRES_TAG="17.6"           # the stack's tag; Debian trixie's PostgreSQL 17 is what is inside
-CASSANDRA_VERSION="5.0.4"
+CASSANDRA_VERSION="5.0.6"
 SPARK_VERSION="3.5.7"
-AIRFLOW_VERSION="3.1.0"
+AIRFLOW_VERSION="3.3.2"
 
 log() { printf '[images.sh] %s\n' "$*" >&2; }
 die() { printf '[images.sh] error: %s\n' "$*" >&2; exit 1; }
@@ -134,19 +135,19 @@ pom_of() { # pom_of <artifactId> <groupId:artifactId:version ...>: a throwaway p
   printf '%s' "$dir/pom.xml"
 }
 
-image_cassandra() {
+image_cassandra_jars() {
   jars_layer "rtdatastream/cassandra-jars:$CASSANDRA_VERSION" \
     "$(pom_of cassandra "org.apache.cassandra:cassandra-all:$CASSANDRA_VERSION")"
-  image_plain cassandra "$CASSANDRA_VERSION"
 }
+image_cassandra() { image_cassandra_jars; image_plain cassandra "$CASSANDRA_VERSION"; }
 
-image_spark() {
+image_spark_jars() {
   # The same pom the local Spark service resolves (spark-apps/jars/pom.xml).
   jars_layer "rtdatastream/spark-connector-jars:$SPARK_VERSION" "$REPO/spark-apps/jars/pom.xml"
-  image_plain spark "$SPARK_VERSION"
 }
+image_spark() { image_spark_jars; image_plain spark "$SPARK_VERSION"; }
 
-image_schema_registry() {
+image_schema_registry_server() {
   local ctx="$CACHE/context/schema-registry-server" avsc
   assemble schema-registry-server "$ctx"
   mkdir -p "$ctx/app"
@@ -157,8 +158,8 @@ image_schema_registry() {
   (cd "$ctx/app" && npm install --silent --no-save --no-package-lock --no-audit --no-fund "avsc@$avsc" >/dev/null) \
     || die "npm could not install avsc@$avsc"
   build "rtdatastream/schema-registry-server:$CONFLUENT_VERSION" "$ctx"
-  image_plain schema-registry "$CONFLUENT_VERSION"
 }
+image_schema_registry() { image_schema_registry_server; image_plain schema-registry "$CONFLUENT_VERSION"; }
 
 image_plain() { # a component image that needs nothing fetched on the host
   build "rtdatastream/$1:$2" "$REPO/images/$1"
@@ -169,8 +170,13 @@ image_kafka() { image_plain kafka "$CONFLUENT_VERSION"; }
 image_postgres() { image_plain postgres "$POSTGRES_TAG"; }
 image_airflow() { image_plain airflow "$AIRFLOW_VERSION"; }
 
+# What the component Dockerfiles build FROM or COPY --from; `up` builds only these, because the
+# Docker provider builds the component images itself (BuildKit gives them other image ids than
+# `docker build` here, and a changed id would make every `up` replace the containers).
+LAYERS=(base node confluent cassandra_jars spark_jars schema_registry_server)
 ALL=(base node confluent zookeeper kafka postgres cassandra spark schema_registry airflow)
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=("${ALL[@]}")
+[ "${targets[*]}" = "layers" ] && targets=("${LAYERS[@]}")
 command -v docker >/dev/null || die "no docker CLI: run scripts/deploy/dockerd.sh first"
 for t in "${targets[@]}"; do
   declare -F "image_$t" >/dev/null || die "unknown image '$t' (known: ${ALL[*]})"

@@ -7,7 +7,7 @@
 #     bin/terraform                      the CLI (built only when none is usable)
 #     providers/registry.terraform.io/<ns>/<name>/<version>/linux_amd64/terraform-provider-<name>_v<version>
 #     terraformrc                        CLI config: provider_installation { filesystem_mirror }
-#     env.sh                             exports TF_CLI_CONFIG_FILE and TERRAFORM_BINARY_NAME
+#     env.sh                             exports TF_CLI_CONFIG_FILE, TERRAFORM_BINARY_NAME, RTDS_PROVIDER_<NAME>
 # Idempotent: a second run finds everything cached and only rewrites the two small files.
 #
 # Usage: scripts/deploy/terraform.sh [--print-env]
@@ -28,9 +28,9 @@ log() { printf '[terraform.sh] %s\n' "$*" >&2; }
 die() { printf '[terraform.sh] error: %s\n' "$*" >&2; exit 1; }
 
 # Providers: <namespace> <name> <mirror version> <Go module path> <Go module version>.
-# The mirror version must equal what the synthesized stack writes into required_providers.
-# The Go module proxy serves only some commits of these modules; see docs/DEPLOY.md for which
-# versions exist and why the docker provider is 4.6.0 (built from the commit the proxy serves).
+# scripts/deploy/offline-app.ts pins required_providers to the mirror version (RTDS_PROVIDER_*).
+# The Go module proxy serves only some commits of these modules: the docker provider's only one is
+# this commit after tag v4.6.0, and no 2.x kubernetes or 3.x random exists (docs/DEPLOY.md).
 PROVIDERS=(
   "kreuzwerker docker 4.6.0 github.com/kreuzwerker/terraform-provider-docker v0.0.0-20260916201441-96d331c98ff4"
 )

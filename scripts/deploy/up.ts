@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { loadConfig } from '../../stacks/config';
 import {
-  ContainerState, containerStates, deployHome, deploySecrets, log, prepareToolchain, repoRoot, run, sleep, synth,
+  ContainerState, containerStates, deployHome, deploySecrets, localImageProblems, log, prepareToolchain, repoRoot, run, sleep, synth,
 } from './engine';
 
 export interface UpOptions {
@@ -107,6 +107,19 @@ export function printSummary(states: readonly ContainerState[], outputsFile: str
   }
 }
 
+/**
+ * One-shot jobs that exited non-zero would fail the plan's exit-code postcondition forever;
+ * removing them makes this `up` run them again.
+ */
+export function retryFailedJobs(): string[] {
+  const failed = containerStates().filter((s) => s.status === 'exited' && s.exitCode !== 0).map((s) => s.name);
+  if (failed.length) {
+    log(`running failed one-shot jobs again: ${failed.join(', ')}`);
+    run('docker', ['rm', ...failed], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  return failed;
+}
+
 export async function up(options: UpOptions): Promise<ContainerState[]> {
   const start = Date.now();
   const lap = (what: string, since: number) => log(`${what} in ${((Date.now() - since) / 1000).toFixed(0)} s`);
@@ -117,14 +130,21 @@ export async function up(options: UpOptions): Promise<ContainerState[]> {
   const config = loadConfig({ env, cwd: repoRoot });
   if (config.imageMode === 'local') {
     t = Date.now();
-    // Shared layers (and the component images, so the provider's own builds hit the cache).
-    run('bash', [path.join(__dirname, 'images.sh')]);
+    // Shared layers only; the Docker provider builds the component images from images/<dir>.
+    run('bash', [path.join(__dirname, 'images.sh'), 'layers']);
     lap('local base layers ready', t);
   }
   t = Date.now();
   synth(env);
+  if (config.imageMode === 'local') {
+    const problems = localImageProblems();
+    const drift = problems.filter((p) => !p.endsWith('does not exist'));
+    if (drift.length) throw new Error(`local images do not match the stack's versions:\n  ${drift.join('\n  ')}`);
+    for (const p of problems) log(`warning: ${p}; the deploy will fail on that image`);
+  }
   saveSettings(env);
   const secrets = deploySecrets(env);
+  retryFailedJobs();
   const outputsFile = path.join(deployHome(env), 'outputs.json');
   run('npx', ['cdktf', 'deploy', 'docker', '--skip-synth', '--skip-provider-lock', '--auto-approve', '--outputs-file', outputsFile], {
     env: { ...env, ...secrets, CI: env.CI ?? '1' },

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       return;
     }
     console.log(`latest ingest run ${latest.runId}:`);
-    console.log(stageTable(latest.counts, 'in all (the topic\'s size)'));
+    console.log(stageTable(latest.counts, 'in all (the topic\'s size)', 'from the run\'s start to the start of the Spark batch that wrote its last user'));
     console.log(stageJson(latest.counts));
     return;
   }

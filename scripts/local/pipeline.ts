@@ -33,12 +33,23 @@ export interface PipelineProcess {
   readonly log: string;
 }
 
-export function sourcePort(): number {
-  return Number(process.env.RTDS_SOURCE_PORT ?? 18100);
+/** A port from the environment; a bad value stops with the variable's name. */
+export function envPort(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a port number from 1 to 65535, got ${JSON.stringify(raw)}`);
+  return n;
 }
 
+/** The pipeline's randomuser-compatible source. @default 18100 */
+export function sourcePort(): number {
+  return envPort('RTDS_SOURCE_PORT', 18100);
+}
+
+/** The relay's health and metrics. @default 18001 */
 export function relayPort(): number {
-  return Number(process.env.RTDS_RELAY_PORT ?? 18001);
+  return envPort('RTDS_RELAY_PORT', 18001);
 }
 
 export function sourceUrl(): string {
@@ -108,7 +119,8 @@ export interface EnsureOptions {
 }
 
 /** Starts (or reuses) the services, then the source, the relay and the Spark job. */
-export async function ensurePipeline(opts: EnsureOptions = {}): Promise<{ endpoints: LocalEndpoints; processes: PipelineProcess[] }> {
+/** Starts (or reuses) the services the pipeline needs and applies both migrations. */
+export async function ensureServices(opts: EnsureOptions = {}): Promise<LocalEndpoints> {
   const say = opts.log ?? ((m: string) => process.stderr.write(`[local] ${m}\n`));
   say(`services: ${PIPELINE_SERVICES.join(', ')} (started when not running)`);
   await up({ only: [...PIPELINE_SERVICES], log: (m) => say(m) });
@@ -116,6 +128,13 @@ export async function ensurePipeline(opts: EnsureOptions = {}): Promise<{ endpoi
   const env = workloadEnv(endpoints);
   await migratePostgres(postgresConfig(env));
   await migrateCassandra(cassandraConfig(env), { replicationFactor: 1 });
+  return endpoints;
+}
+
+export async function ensurePipeline(opts: EnsureOptions = {}): Promise<{ endpoints: LocalEndpoints; processes: PipelineProcess[] }> {
+  const say = opts.log ?? ((m: string) => process.stderr.write(`[local] ${m}\n`));
+  const endpoints = await ensureServices(opts);
+  const env = workloadEnv(endpoints);
   // The rate limit protects a shared source from a runaway client; ingest asks one page per 5,000 users.
   const source = await ensureWorkload('source', ['source', 'serve'], sourcePort(), 'RTDS_SOURCE_PORT', { ...env, SOURCE_RATE_LIMIT: process.env.SOURCE_RATE_LIMIT ?? '1000' });
   say(`source: ${source.reused ? 'reused' : 'started'} pid ${source.pid} on ${sourceUrl()}`);
@@ -317,7 +336,7 @@ export async function postgresCounts(pg: Pool, runId: string | readonly string[]
   return { postgres: Number(r.rows[0].landed), kafka: Number(r.rows[0].acked), quarantined: Number(r.rows[0].quarantined) };
 }
 
-export function stageTable(c: StageCounts, note: string): string {
+export function stageTable(c: StageCounts, note: string, secondsNote = 'from the start of ingest to the last user seen in Cassandra'): string {
   const fmt = (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US') : '-');
   const rows: [string, string, string][] = [
     ['source', fmt(c.source), 'records the source answered for this run'],
@@ -326,7 +345,7 @@ export function stageTable(c: StageCounts, note: string): string {
     ['Cassandra', fmt(c.cassandra), `ids of this run in ${CASSANDRA_TABLE}`],
     ['quarantined', fmt(c.quarantined), 'rows of this run in landing_quarantine'],
     ['dead-lettered', fmt(c.deadLettered), `messages added to ${DEAD_LETTER_TOPIC} ${note}`],
-    ['seconds', c.seconds.toFixed(1), 'from the start of ingest to the last user in Cassandra'],
+    ['seconds', c.seconds.toFixed(1), secondsNote],
     ['e2e p50 ms', fmt(Math.round(c.e2eP50Ms)), 'landing (ingested_at) → Cassandra (processed_at)'],
     ['e2e p99 ms', fmt(Math.round(c.e2eP99Ms)), ''],
   ];
@@ -550,6 +569,29 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   }
 }
 
+/**
+ * Rows of a table, counted per token range: one `count(*)` over a table of millions fails on a
+ * small single node (the coordinator gives up), 64 slices of it do not.
+ */
+export async function countRows(cassandra: CassandraClient, table: string, slices = 64): Promise<number> {
+  const min = -(2n ** 63n);
+  const step = (2n ** 64n - 1n) / BigInt(slices);
+  const bounds = Array.from({ length: slices }, (_, i) => [min + step * BigInt(i), i === slices - 1 ? 2n ** 63n - 1n : min + step * BigInt(i + 1)] as const);
+  let total = 0;
+  for (let i = 0; i < bounds.length; i += 4) {
+    const counts = await Promise.all(
+      bounds.slice(i, i + 4).map(async ([lo, hi], k) => {
+        // The first slice starts at the minimum token, which '>' would leave out.
+        const op = i + k === 0 ? '>=' : '>';
+        const r = await cassandra.execute(`SELECT count(*) AS n FROM ${table} WHERE token(id) ${op} ${lo} AND token(id) <= ${hi}`, [], { readTimeout: 120_000 });
+        return Number(r.rows[0].n);
+      }),
+    );
+    total += counts.reduce((a, b) => a + b, 0);
+  }
+  return total;
+}
+
 /** The latest ingest run's stage figures, for `npm run status`. */
 export async function latestRunCounts(e: LocalEndpoints): Promise<{ runId?: string; counts?: StageCounts; totals: Record<string, number> }> {
   const conn = await connect(e);
@@ -563,8 +605,7 @@ export async function latestRunCounts(e: LocalEndpoints): Promise<{ runId?: stri
     totals.relayCursor = Number(landed.rows[0].cursor);
     totals.kafka = await topicEndOffsets(conn.kafka, PIPELINE_TOPIC);
     totals.deadLettered = await topicEndOffsets(conn.kafka, DEAD_LETTER_TOPIC);
-    const cnt = await conn.cassandra.execute(`SELECT count(*) AS n FROM ${CASSANDRA_TABLE}`, [], { readTimeout: 120_000 });
-    totals.cassandra = Number(cnt.rows[0].n);
+    totals.cassandra = await countRows(conn.cassandra, CASSANDRA_TABLE);
     const last = await conn.pg.query<{ id: string; users: number; counts: { fetched?: number }; started_at: Date; finished_at: Date | null }>(
       `SELECT id, users, counts, started_at, finished_at FROM ingest_runs ORDER BY started_at DESC LIMIT 1`,
     );

@@ -23,7 +23,7 @@ describe('PipelineConfig validation rejects a bad value and names the field and 
     ['no spark workers', { spark: { workers: 0 } }, /spark\.workers: must be an integer >= 1 \(got 0\)/],
     ['even ZooKeeper ensemble', { zookeeper: { replicas: 2 } }, /zookeeper\.replicas: a ZooKeeper ensemble needs an odd size.*\(got 2\)/],
     ['unknown kafka mode', { kafka: { mode: 'raft' } }, /kafka\.mode: must be one of 'zookeeper', 'kraft' \(got "raft"\)/],
-    ['unknown console', { console: { kind: 'akhq' } }, /console\.kind: must be one of 'control-center', 'kafka-ui' \(got "akhq"\)/],
+    ['unknown console', { console: { kind: 'akhq' } }, /console\.kind: must be one of 'control-center', 'kafka-ui', 'none' \(got "akhq"\)/],
     ['unknown image mode', { imageMode: 'remote' }, /imageMode: must be one of 'upstream', 'local' \(got "remote"\)/],
     ['heap that does not fit the memory limit', { kafka: { resources: { memoryMiB: 900, heapMiB: 768 } } },
       /kafka\.resources\.memoryMiB: cannot fit kafka\.resources\.heapMiB \(768\) plus 256 MiB JVM overhead \(got 900\)/],
@@ -44,7 +44,7 @@ describe('PipelineConfig validation rejects a bad value and names the field and 
     ['bad topic name', { kafka: { topic: { name: 'users created' } } }, /kafka\.topic\.name: must be a Kafka topic name/],
     ['dead-letter topic equal to the topic', { kafka: { topic: { deadLetterName: 'users_created' } } }, /kafka\.topic\.deadLetterName: must differ/],
     ['zero CPU', { postgres: { resources: { cpu: 0 } } }, /postgres\.resources\.cpu: must be a number of cores > 0 \(got 0\)/],
-    ['Control Center with local images', { imageMode: 'local' }, /console\.kind: imageMode 'local' needs 'kafka-ui'/],
+    ['Control Center with local images', { imageMode: 'local' }, /console\.kind: imageMode 'local' cannot build Control Center .*: use 'none' \(no console\), or 'kafka-ui' if you provide a kafka-ui image \(got "control-center"\)/],
     ['DAG folder outside the repository', { airflow: { dagsDir: '../elsewhere' } }, /airflow\.dagsDir: must be a folder inside the repository/],
     ['randomuser URL that is not http', { workloads: { randomuserUrl: 'ftp://x' } }, /workloads\.randomuserUrl: must be an http\(s\) URL/],
     ['unknown field', { kafka: { brokers: 3 } }, /kafka\.brokers: unknown field \(value 3\)/],
@@ -64,6 +64,16 @@ describe('PipelineConfig validation rejects a bad value and names the field and 
     expect(configWith()).toEqual(DEFAULT_CONFIG);
     expect(configWith({ kafka: { mode: 'kraft' }, console: { kind: 'kafka-ui' }, imageMode: 'local' }).kafka.mode).toBe('kraft');
     expect(configWith({ kafka: { hostPort: 0 } }).kafka.hostPort).toBe(0);
+  });
+
+  it("accepts console.kind 'none' in both image modes, and its unused port clashes with nothing", () => {
+    expect(configWith({ imageMode: 'local', console: { kind: 'none' } }).console.kind).toBe('none');
+    expect(loadConfig({ env: { RTDS_IMAGE_MODE: 'local', RTDS_CONSOLE_KIND: 'none' }, cwd: fs.mkdtempSync(path.join(os.tmpdir(), 'rtds-none-')) }).console.kind).toBe('none');
+    expect(configWith({ console: { kind: 'none', hostPort: 8080 } }).console.hostPort).toBe(8080);
+  });
+
+  it('no longer has spark.packages: a config file that sets it is told the field is unknown', () => {
+    expect(rejection({ spark: { packages: 'org.example:x:1' } } as never)).toMatch(/spark\.packages: unknown field/);
   });
 });
 

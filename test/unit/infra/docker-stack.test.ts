@@ -92,12 +92,13 @@ describe('Docker stack', () => {
     expect(kraft['rtds-kafka-topics'].entrypoint.join(' ')).toContain('/opt/kafka/bin/kafka-topics.sh');
   });
 
-  it('pulls the pinned upstream images by default', () => {
+  it('pulls the pinned upstream images by default and builds the project images on them', () => {
     const images = Object.values(docker.resource.docker_image).map((i: any) => i.name).sort();
     expect(images).toEqual([
-      'apache/airflow:3.3.2', 'apache/spark:3.5.7-scala2.12-java17-python3-ubuntu', 'cassandra:5.0.6',
+      'cassandra:5.0.6',
       'confluentinc/cp-enterprise-control-center:7.9.2', 'confluentinc/cp-kafka:7.9.2', 'confluentinc/cp-schema-registry:7.9.2',
-      'confluentinc/cp-zookeeper:7.9.2', 'postgres:17.6', 'rtdatastream/workloads:0.1.0',
+      'confluentinc/cp-zookeeper:7.9.2', 'postgres:17.6',
+      'rtdatastream/airflow-app:3.3.2-0.1.0', 'rtdatastream/spark-app:3.5.7-0.1.0', 'rtdatastream/workloads:0.1.0',
     ]);
     const workloads = Object.values(docker.resource.docker_image).find((i: any) => i.name.startsWith('rtdatastream/workloads')) as any;
     expect(workloads.build).toEqual({ context: '${path.module}/../../..', dockerfile: 'workloads/Dockerfile' });
@@ -105,21 +106,63 @@ describe('Docker stack', () => {
     expect(workloads.triggers.source_sha1).toMatch(/^\$\{sha1\(join\("", \[for f in sort\(setunion\(fileset\("\$\{path\.module\}\/\.\.\/\.\.\/\.\.", "workloads\/\*\*"\)/);
   });
 
-  it("builds every component image from images/<component> in imageMode 'local'", () => {
+  it('builds spark-app on the upstream Spark image and airflow-app on the upstream Airflow image', () => {
+    const images = byName(docker, 'docker_image');
+    expect(images['rtdatastream/spark-app:3.5.7-0.1.0'].build).toEqual({
+      context: '${path.module}/../../..',
+      dockerfile: 'images/spark-app/Dockerfile',
+      build_args: { SPARK_IMAGE: 'apache/spark:3.5.7-scala2.12-java17-python3-ubuntu', APPS_DIR: 'spark-apps' },
+    });
+    expect(images['rtdatastream/airflow-app:3.3.2-0.1.0'].build).toEqual({
+      context: '${path.module}/../../..',
+      dockerfile: 'images/airflow-app/Dockerfile',
+      build_args: { AIRFLOW_IMAGE: 'apache/airflow:3.3.2-python3.11', DAGS_DIR: 'dags' },
+    });
+    // A pulled base has no resource of its own: the build pulls it.
+    expect(images['rtdatastream/spark-app:3.5.7-0.1.0'].depends_on).toBeUndefined();
+    expect(images['rtdatastream/airflow-app:3.3.2-0.1.0'].triggers.source_sha1).toContain('"constraints/airflow-3.3.2-py3.11.txt"');
+    expect(images['rtdatastream/airflow-app:3.3.2-0.1.0'].triggers.source_sha1).toContain('"dags/*.py"');
+    expect(images['rtdatastream/spark-app:3.5.7-0.1.0'].triggers.source_sha1).toContain('"spark-apps/jars/pom.xml"');
+    const imageAt = addressByName(docker, 'docker_image');
+    const sparkImage = `\${${imageAt['rtdatastream/spark-app:3.5.7-0.1.0']}.image_id}`;
+    for (const name of ['rtds-spark-master', 'rtds-spark-worker', 'rtds-users-stream']) expect(containers[name].image).toBe(sparkImage);
+    const airflowImage = `\${${imageAt['rtdatastream/airflow-app:3.3.2-0.1.0']}.image_id}`;
+    for (const name of ['rtds-airflow-init', 'rtds-airflow-api-server', 'rtds-airflow-scheduler', 'rtds-airflow-dag-processor'])
+      expect(containers[name].image).toBe(airflowImage);
+  });
+
+  it('tags the app images with the component version and the project version', () => {
+    const images = byName(synthBoth({ version: '1.2.3', spark: { image: 'apache/spark:3.5.6-scala2.12-java17-python3-ubuntu' } }).docker, 'docker_image');
+    expect(Object.keys(images)).toEqual(expect.arrayContaining(['rtdatastream/spark-app:3.5.6-1.2.3', 'rtdatastream/airflow-app:3.3.2-1.2.3']));
+  });
+
+  it("builds every component image from images/<component> in imageMode 'local', the app images on top of them", () => {
     const local = synthBoth({ imageMode: 'local', console: { kind: 'kafka-ui' } }).docker;
     const images = Object.values(local.resource.docker_image) as any[];
     expect(images.every((i) => i.build)).toBe(true);
     expect(images.map((i) => `${i.name} <- ${i.build.context}`).sort()).toEqual([
+      'rtdatastream/airflow-app:3.3.2-0.1.0 <- ${path.module}/../../..',
       'rtdatastream/airflow:3.3.2 <- ${path.module}/../../../images/airflow',
       'rtdatastream/cassandra:5.0.6 <- ${path.module}/../../../images/cassandra',
       'rtdatastream/kafka-ui:v1.2.0 <- ${path.module}/../../../images/kafka-ui',
       'rtdatastream/kafka:7.9.2 <- ${path.module}/../../../images/kafka',
       'rtdatastream/postgres:17.6 <- ${path.module}/../../../images/postgres',
       'rtdatastream/schema-registry:7.9.2 <- ${path.module}/../../../images/schema-registry',
+      'rtdatastream/spark-app:3.5.7-0.1.0 <- ${path.module}/../../..',
       'rtdatastream/spark:3.5.7 <- ${path.module}/../../../images/spark',
       'rtdatastream/workloads:0.1.0 <- ${path.module}/../../..',
       'rtdatastream/zookeeper:7.9.2 <- ${path.module}/../../../images/zookeeper',
     ]);
+    const byTag = byName(local, 'docker_image');
+    const imageAt = addressByName(local, 'docker_image');
+    const sparkApp = byTag['rtdatastream/spark-app:3.5.7-0.1.0'];
+    expect(sparkApp.build.build_args.SPARK_IMAGE).toBe('rtdatastream/spark:3.5.7');
+    // The local base is built first, and rebuilding it rebuilds the app image on top.
+    expect(sparkApp.depends_on).toEqual([imageAt['rtdatastream/spark:3.5.7']]);
+    expect(sparkApp.triggers.base_image_id).toBe(`\${${imageAt['rtdatastream/spark:3.5.7']}.image_id}`);
+    const airflowApp = byTag['rtdatastream/airflow-app:3.3.2-0.1.0'];
+    expect(airflowApp.build.build_args.AIRFLOW_IMAGE).toBe('rtdatastream/airflow:3.3.2');
+    expect(airflowApp.depends_on).toEqual([imageAt['rtdatastream/airflow:3.3.2']]);
   });
 
   it('wires ingest and relay to the landing database, Kafka and the Schema Registry with the DEVELOPERS.md names', () => {
@@ -150,7 +193,7 @@ describe('Docker stack', () => {
     expect(pg.healthcheck.test).toEqual(['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres']);
   });
 
-  it('runs Airflow 3: init job first, then API server on 8080, scheduler and DAG processor, with the DAGs delivered', () => {
+  it('runs Airflow 3: init job first, then API server on 8080, scheduler and DAG processor, the DAGs baked into the image', () => {
     const init = containers['rtds-airflow-init'];
     expect(dockerEnv(init)).toMatchObject({ _AIRFLOW_DB_MIGRATE: 'true', _AIRFLOW_WWW_USER_CREATE: 'true', _AIRFLOW_WWW_USER_USERNAME: 'admin' });
     expect(init.depends_on).toEqual([idOf('rtds-postgres')]);
@@ -165,15 +208,10 @@ describe('Docker stack', () => {
     expect(env).toMatchObject({ INGEST_URL: 'http://ingest:8000', AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', PIPELINE_USERS_PER_RUN: '1000' });
     expect(env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN).toMatch(/^postgresql\+psycopg2:\/\/airflow:\$\{random_password\.[^}]+\.result\}@postgres:5432\/airflow$/);
     expect(env.AIRFLOW__CORE__FERNET_KEY).toMatch(/^\$\{random_id\.[^}]+\.b64_url\}=$/);
-    expect(api.upload).toEqual([{ file: '/opt/airflow/dags/user_pipeline.py', content: expect.stringContaining('TEMPLATE'), executable: false }]);
+    expect(api.upload).toBeUndefined();
   });
 
-  it('keeps "${" in delivered files literal so Terraform does not evaluate it', () => {
-    const dag = containers['rtds-airflow-api-server'].upload[0].content;
-    expect(dag).toContain('TEMPLATE = "$${not_a_terraform_reference}"');
-  });
-
-  it('runs the Spark master, workers and the streaming driver with the app and its settings', () => {
+  it('runs the Spark master, workers and the streaming driver with the app baked in, downloading nothing at start', () => {
     expect(containers['rtds-spark-master'].entrypoint.slice(0, 2)).toEqual(['/opt/spark/bin/spark-class', 'org.apache.spark.deploy.master.Master']);
     expect(containers['rtds-spark-worker'].entrypoint.join(' ')).toContain('org.apache.spark.deploy.worker.Worker --cores 1 --memory 1024m');
     const two = byName(synthBoth({ spark: { workers: 2 } }).docker, 'docker_container');
@@ -181,15 +219,18 @@ describe('Docker stack', () => {
     const driver = containers['rtds-users-stream'];
     const submit = driver.entrypoint.join(' ');
     expect(submit).toContain('spark-submit --master spark://spark-master:7077');
-    expect(submit).toContain('--py-files /opt/rtds/spark-apps/users_transform.py /opt/rtds/spark-apps/users_stream.py');
-    expect(submit).toContain('--packages org.apache.spark:spark-sql-kafka-0-10_2.12:3.5.7');
+    expect(submit).toContain('--py-files /opt/spark-apps/users_transform.py /opt/spark-apps/users_stream.py');
+    for (const name of ['rtds-spark-master', 'rtds-spark-worker', 'rtds-users-stream']) {
+      const command = containers[name].entrypoint.join(' ');
+      expect({ name, packages: command.includes('--packages'), pip: /\bpip\b/.test(command), ivy: command.includes('ivy') })
+        .toEqual({ name, packages: false, pip: false, ivy: false });
+    }
     expect(dockerEnv(driver)).toMatchObject({
       KAFKA_BOOTSTRAP_SERVERS: 'kafka:29092', SCHEMA_REGISTRY_URL: 'http://schema-registry:8081', KAFKA_TOPIC: 'users_created',
       DEAD_LETTER_TOPIC: 'users_created_dlq', CASSANDRA_HOST: 'cassandra', CASSANDRA_PORT: '9042', CASSANDRA_USERNAME: 'pipeline',
       CHECKPOINT_DIR: '/opt/spark/work-dir/checkpoints',
     });
-    expect(driver.upload.map((u: any) => u.file).sort()).toEqual([
-      '/opt/rtds/spark-apps/requirements.txt', '/opt/rtds/spark-apps/users_stream.py', '/opt/rtds/spark-apps/users_transform.py']);
+    expect(driver.upload).toBeUndefined();
     expect(driver.depends_on).toEqual([idOf('rtds-spark-worker'), idOf('rtds-kafka-topics'), idOf('rtds-register-schema'), idOf('rtds-cassandra-migrate')]);
   });
 
@@ -200,11 +241,24 @@ describe('Docker stack', () => {
     const auth = containers['rtds-cassandra-auth'];
     expect(auth.depends_on).toEqual([idOf('rtds-cassandra')]);
     expect(auth.entrypoint.join(' ')).toContain('GRANT CREATE ON ALL KEYSPACES TO $PIPELINE_USER');
+    // Retries the new admin password while Cassandra's auth cache still holds the old one, then fails by name.
+    expect(auth.entrypoint[2]).toMatch(/if \[ "\$ready" = rotated \]; then\n\s+for \(\(attempt = 1; ; attempt\+\+\)\); do\n\s+admin_login && break/);
+    expect(auth.entrypoint[2]).toContain('the new admin password is still refused');
+    expect(dockerEnv(auth)).toMatchObject({ LOGIN_ATTEMPTS: '24', AUTH_CACHE_ATTEMPTS: '30' });
     const migrate = containers['rtds-cassandra-migrate'];
     expect(migrate.command).toEqual(['migrate', 'cassandra']);
     expect(migrate.depends_on).toEqual([idOf('rtds-cassandra-auth')]);
     expect(dockerEnv(migrate)).toMatchObject({ CASSANDRA_CONTACT_POINTS: 'cassandra', CASSANDRA_USERNAME: 'pipeline', CASSANDRA_LOCAL_DC: 'datacenter1' });
     expect(dockerEnv(migrate).CASSANDRA_PASSWORD).toBe(dockerEnv(auth).PIPELINE_PASSWORD);
+  });
+
+  it("deploys no console with console.kind 'none', and says so in no output", () => {
+    const none = synthBoth({ console: { kind: 'none' } }).docker;
+    const names = Object.keys(byName(none, 'docker_container'));
+    expect(names.filter((n) => /control-center|kafka-ui/.test(n))).toEqual([]);
+    expect(names).toHaveLength(Object.keys(containers).length - 1);
+    expect(none.output?.console_url).toBeUndefined();
+    expect(docker.output?.console_url.value).toBe('http://127.0.0.1:9021');
   });
 
   it('offers kafka-ui instead of Control Center', () => {

@@ -111,14 +111,31 @@ describe('Kubernetes stack', () => {
     expect(kraft.CLUSTER_ID).toBe('secret:kafka-cluster/id');
   });
 
-  it('delivers the DAGs and the Spark apps as ConfigMaps', () => {
+  it('runs Spark and Airflow from the app images (pushed or loaded to the cluster), with no DAG or app ConfigMap', () => {
     const maps = byName(k8s, 'kubernetes_config_map_v1');
-    expect(Object.keys(maps).sort()).toEqual([
-      'airflow-api-server-dags', 'airflow-dag-processor-dags', 'airflow-scheduler-dags', 'postgres-initdb', 'users-stream-apps']);
-    expect(Object.keys(maps['users-stream-apps'].data).sort()).toEqual(['requirements.txt', 'users_stream.py', 'users_transform.py']);
-    const pod = deployments['airflow-scheduler'].spec.template.spec;
-    expect(pod.volume).toEqual([{ name: 'dags', config_map: { name: 'airflow-scheduler-dags', default_mode: '0644' } }]);
-    expect(pod.container[0].volume_mount).toEqual([{ name: 'dags', mount_path: '/opt/airflow/dags', read_only: true }]);
+    expect(Object.keys(maps)).toEqual(['postgres-initdb']);
+    const image = (w: any) => podContainer(w).image;
+    for (const name of ['spark-master', 'spark-worker']) expect(image(deployments[name])).toBe('rtdatastream/spark-app:3.5.7-0.1.0');
+    expect(image(statefulSets['users-stream'])).toBe('rtdatastream/spark-app:3.5.7-0.1.0');
+    for (const name of ['airflow-api-server', 'airflow-scheduler', 'airflow-dag-processor']) expect(image(deployments[name])).toBe('rtdatastream/airflow-app:3.3.2-0.1.0');
+    expect(image(jobs['airflow-init'])).toBe('rtdatastream/airflow-app:3.3.2-0.1.0');
+    // Built images are not in any registry the cluster pulls from by default: use a loaded copy when present.
+    expect(podContainer(deployments['spark-master']).image_pull_policy).toBe('IfNotPresent');
+    expect(podContainer(deployments['airflow-scheduler']).volume_mount).toEqual([]);
+    expect(podContainer(statefulSets['users-stream']).volume_mount).toEqual([{ name: 'state', mount_path: '/opt/spark/work-dir', read_only: false }]);
+  });
+
+  it('tells the Cassandra migration the keyspace replication: min(cassandra.replicas, 3)', () => {
+    const rf = (replicas: number) => podEnv(byName(synthBoth({ cassandra: { replicas } }).kubernetes, 'kubernetes_job_v1')['cassandra-migrate']).CASSANDRA_REPLICATION_FACTOR;
+    expect(podEnv(jobs['cassandra-migrate']).CASSANDRA_REPLICATION_FACTOR).toBe('3');
+    expect([rf(1), rf(2), rf(5)]).toEqual(['1', '2', '3']);
+    expect(podEnv(jobs['cassandra-migrate']).CASSANDRA_CONTACT_POINTS.split(',')).toHaveLength(3);
+  });
+
+  it("deploys no console with console.kind 'none'", () => {
+    const none = byName(synthBoth({ console: { kind: 'none' } }).kubernetes, 'kubernetes_deployment_v1');
+    expect(Object.keys(none).filter((n) => /control-center|kafka-ui/.test(n))).toEqual([]);
+    expect(Object.keys(none)).toHaveLength(Object.keys(deployments).length - 1);
   });
 
   it('puts PVCs on the configured StorageClass', () => {

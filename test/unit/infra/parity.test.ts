@@ -5,6 +5,8 @@ describe('Docker and Kubernetes render the same pipeline', () => {
     ['defaults', {}],
     ['KRaft with kafka-ui', { kafka: { mode: 'kraft' as const }, console: { kind: 'kafka-ui' as const } }],
     ['local images', { imageMode: 'local' as const, console: { kind: 'kafka-ui' as const } }],
+    ['no console', { console: { kind: 'none' as const } }],
+    ['local images without a console', { imageMode: 'local' as const, console: { kind: 'none' as const } }],
   ])('same set of services (%s)', (_name, overlay) => {
     const { dockerStack, kubernetesStack } = synthBoth(overlay);
     expect([...dockerStack.platform.serviceNames].sort()).toEqual([...kubernetesStack.platform.serviceNames].sort());
