@@ -63,7 +63,7 @@ export function consoleForLocalImages(env: NodeJS.ProcessEnv): string {
     loadConfig({ env: { ...env, RTDS_CONSOLE_KIND: 'none' }, cwd: repoRoot });
     return 'none';
   } catch {
-    log("imageMode 'local': the config requires a console; images/kafka-ui cannot be built offline, so this deploy will fail there");
+    log("imageMode 'local': this config has no 'none' console; images/kafka-ui cannot be built offline, so the deploy will fail there");
     return 'kafka-ui';
   }
 }

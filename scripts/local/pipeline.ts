@@ -133,6 +133,9 @@ export async function ensureServices(opts: EnsureOptions = {}): Promise<LocalEnd
 
 export async function ensurePipeline(opts: EnsureOptions = {}): Promise<{ endpoints: LocalEndpoints; processes: PipelineProcess[] }> {
   const say = opts.log ?? ((m: string) => process.stderr.write(`[local] ${m}\n`));
+  // Bad port variables fail before anything starts.
+  sourcePort();
+  relayPort();
   const endpoints = await ensureServices(opts);
   const env = workloadEnv(endpoints);
   // The rate limit protects a shared source from a runaway client; ingest asks one page per 5,000 users.
