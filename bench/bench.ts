@@ -134,6 +134,13 @@ async function freshDatabase(e: LocalEndpoints): Promise<PostgresConfig> {
   return cfg;
 }
 
+async function dropDatabase(e: LocalEndpoints): Promise<void> {
+  const admin = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: 'postgres' });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
+  await admin.end();
+}
+
 async function createTopics(kafka: Kafka): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -552,6 +559,12 @@ async function main(): Promise<void> {
     await stopBenchSource().catch(() => undefined);
     await deleteTopics(conn.kafka).catch(() => undefined);
     await fetch(`${e.schemaRegistry.url}/subjects/${valueSubject(RELAY_TOPIC)}`, { method: 'DELETE' }).catch(() => undefined);
+    // Leave nothing of the bench's own behind: its tables, checkpoint and database.
+    for (const table of [STREAM_TABLE, DRIVER_TABLE]) {
+      await conn.cassandra.execute(`DROP TABLE IF EXISTS spark_streams.${table}`, [], { readTimeout: 120_000 }).catch(() => undefined);
+    }
+    fs.rmSync(path.join(ctx.home, STREAM_INSTANCE, 'checkpoint'), { recursive: true, force: true });
+    await dropDatabase(e).catch(() => undefined);
     await conn.close();
   }
   const out = path.join(__dirname, 'results', settings.mode === 'full' ? 'latest.json' : 'quick.json');
@@ -617,7 +630,7 @@ export function markdownTable(r: Record<string, unknown>): string {
     `| ↳ ingest's fetching alone | ${sp((r.ingest as { sourceFetchAlone: Spread }).sourceFetchAlone)} users/s, the same pages from the same source, parsed, no database | — | what bounds ingest |`,
     `| relay | ${sp(relay.ours)} users/s, PostgreSQL → Kafka, Avro, acks=all | ${sp(relay.reference)} records/s, \`ProducerPerformance\`, ${relay.recordBytes} B, acks=all | ${verdict(relay)} (≥ 0.5) |`,
     `| stream | ${sp(stream.ours)} users/s, Kafka → Cassandra (Spark job) | ${sp(stream.reference)} rows/s, cassandra-driver, 64 concurrent inserts | ${verdict(stream)} (≥ 0.5) |`,
-    ...e2e.ours.map((x) => `| end to end, ${x.users.toLocaleString('en-US')} users | **${fmt(x.usersPerSec)}** users/s (${x.seconds} s, Cassandra ${x.counts.cassandra.toLocaleString('en-US')}) | seed design ${sp(e2e.seedDesign)} users/s (${s.seedUsers.toLocaleString('en-US')} users a round, to Kafka only) | ×${fmt(x.usersPerSec / e2e.seedDesign.median)} |`),
+    ...e2e.ours.map((x) => `| end to end, ${x.users.toLocaleString('en-US')} users | **${fmt(x.usersPerSec)}** users/s (${x.seconds} s, Cassandra ${x.counts.cassandra.toLocaleString('en-US')}) | seed design ${sp(e2e.seedDesign)} users/s (${s.seedUsers.toLocaleString('en-US')} users a round, to Kafka only) | ×${(x.usersPerSec / e2e.seedDesign.median).toFixed(1)} |`),
     `| latency at 1,000 users/s | p50 **${fmt(lat.p50)} ms**, p99 **${fmt(lat.p99)} ms** (max ${fmt(lat.max)}; ${fmt(lat.users)} users, ${fmt(lat.achievedPerSec)} users/s landed) | — | p99 ${lat.p99 <= 2000 ? '✓' : '✗'} (≤ 2,000 ms) |`,
     ...e2e.ours.map((x) => `| memory, ${x.users.toLocaleString('en-US')}-user run | ingest peak ${fmt(x.rss.ingest?.peakMb)} MB (at 25/50/75/100 % of its run: ${fmt(x.rss.ingest?.at25pct)}/${fmt(x.rss.ingest?.at50pct)}/${fmt(x.rss.ingest?.at75pct)}/${fmt(x.rss.ingest?.atEnd)}); relay peak ${fmt(x.rss.relay?.peakMb)} MB (${fmt(x.rss.relay?.at25pct)}/${fmt(x.rss.relay?.at50pct)}/${fmt(x.rss.relay?.at75pct)}/${fmt(x.rss.relay?.atEnd)}) | — | ${memoryVerdict(e2e.ours, x)} |`),
     `| synth | ${synth.skipped ? `not measured (${synth.skipped})` : synth.ok ? `**${synth.seconds!.median} s** (${synth.seconds!.min}–${synth.seconds!.max}), \`npm run synth\`, both stacks` : `failed: ${synth.detail ?? ''}`} | — | report |`,

@@ -1,9 +1,10 @@
 // The deploy tier: a real `cdktf deploy` of the Docker stack on this machine's engine with
 // images built locally (imageMode 'local'), users pushed through the ingest service's control
-// API, checked in Cassandra, then `cdktf destroy` and a check that nothing is left.
+// API and followed by id into Cassandra, then `cdktf destroy` and a check that nothing is left.
 import { execFileSync } from 'child_process';
 import { randomUUID } from 'crypto';
 import { Client, auth } from 'cassandra-driver';
+import { Client as PgClient } from 'pg';
 import { down } from '../../scripts/deploy/down';
 import { containerStates, sleep } from '../../scripts/deploy/engine';
 import { up } from '../../scripts/deploy/up';
@@ -57,15 +58,14 @@ describe('npm run up / npm run down on a Docker engine (imageMode local)', () =>
         localDataCenter: streamEnv.CASSANDRA_LOCAL_DC,
         authProvider: new auth.PlainTextAuthProvider(streamEnv.CASSANDRA_USERNAME, streamEnv.CASSANDRA_PASSWORD),
       });
-      const count = async () => Number((await cassandra.execute('SELECT count(*) FROM spark_streams.created_users')).first().get(0));
+      // The DAG also ingests on its schedule, so the check follows this run's own users by id.
+      const seed = `deploy-test-${randomUUID()}`;
+      const ingest = `http://${published(`${PREFIX}-ingest`, 8000)}`;
       try {
-        const before = await count();
-        // A fresh seed: new ids, so the table must grow by exactly USERS (upsert by id).
-        const ingest = `http://${published(`${PREFIX}-ingest`, 8000)}`;
         const res = await fetch(`${ingest}/runs`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ users: USERS, seed: `deploy-test-${randomUUID()}` }),
+          body: JSON.stringify({ users: USERS, seed }),
         });
         expect(res.status).toBeLessThan(300);
         const run = (await res.json()) as { id: string };
@@ -74,11 +74,32 @@ describe('npm run up / npm run down on a Docker engine (imageMode local)', () =>
           return status.state === 'running' ? undefined : status;
         });
         expect(finished).toMatchObject({ state: 'succeeded', inserted: USERS, quarantined: 0 });
-        const after = await until(`${USERS} new users in Cassandra`, 300_000, async () => {
-          const n = await count();
-          return n >= before + USERS ? n : undefined;
+
+        const ingestEnv = containerEnv(`${PREFIX}-ingest`);
+        const [pgHost, pgPort] = published(`${PREFIX}-postgres`, Number(ingestEnv.PGPORT ?? 5432)).split(':');
+        const pg = new PgClient({ host: pgHost, port: Number(pgPort), user: ingestEnv.PGUSER, password: ingestEnv.PGPASSWORD, database: ingestEnv.PGDATABASE });
+        await pg.connect();
+        let ids: string[];
+        try {
+          ids = (await pg.query<{ id: string }>('SELECT id FROM landing_users WHERE source_seed = $1', [seed])).rows.map((r) => r.id);
+        } finally {
+          await pg.end();
+        }
+        expect(ids).toHaveLength(USERS);
+
+        const landed = async () => {
+          let found = 0;
+          for (let i = 0; i < ids.length; i += 100) {
+            const rows = await cassandra.execute('SELECT id FROM spark_streams.created_users WHERE id IN ?', [ids.slice(i, i + 100)], { prepare: true });
+            found += rows.rowLength;
+          }
+          return found;
+        };
+        const found = await until(`the run's ${USERS} users in Cassandra`, 300_000, async () => {
+          const n = await landed();
+          return n === USERS ? n : undefined;
         });
-        expect(after).toBe(before + USERS);
+        expect(found).toBe(USERS);
       } finally {
         await cassandra.shutdown();
       }
