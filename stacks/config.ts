@@ -93,7 +93,7 @@ export interface ConsoleConfig {
 }
 
 export interface PostgresConfig {
-  /** @default 'postgres:17.6' */
+  /** @default 'postgres:17.12' */
   readonly image: string;
   /** @default 5432 */
   readonly hostPort: number;
@@ -265,7 +265,7 @@ export const DEFAULT_CONFIG: PipelineConfig = {
     resources: { cpu: 1, memoryMiB: 2048, heapMiB: 1024 },
   },
   postgres: {
-    image: 'postgres:17.6',
+    image: 'postgres:17.12',
     hostPort: 5432,
     landingDatabase: 'pipeline',
     landingUser: 'pipeline',

@@ -104,11 +104,10 @@ export class DockerPlatform extends Construct implements Platform {
         command: spec.args ? spec.args.map(lit) : undefined,
         env: env.length ? env : undefined,
         networksAdvanced: [{ name: this.network.name, aliases: [spec.name] }],
+        // Only ports with a host port are published: a port block without one would make Docker
+        // publish it on every interface at a random port. Peers reach the rest over the network.
         // Sorted as Docker reports them (else every plan shows a change); one host port, so only replica 1 publishes.
-        ports: [...(spec.ports ?? [])].sort((a, b) => a.containerPort - b.containerPort).map((p) => ({
-          internal: p.containerPort,
-          ...(p.hostPort && i === 0 ? { external: p.hostPort, ip: this.props.hostBind } : {}),
-        })),
+        ports: i === 0 ? publishedPorts(spec, this.props.hostBind) : undefined,
         volumes: volumes.length ? volumes : undefined,
         upload: upload.length ? upload : undefined,
         healthcheck: spec.health ? dockerHealthcheck(spec.health) : undefined,
@@ -207,4 +206,12 @@ export function goDuration(seconds: number): string {
   const m = Math.floor((seconds % 3600) / 60);
   const s = seconds % 60;
   return h ? `${h}h${m}m${s}s` : m ? `${m}m${s}s` : `${s}s`;
+}
+
+function publishedPorts(spec: ServiceSpec, hostBind: string) {
+  const published = (spec.ports ?? [])
+    .filter((p) => p.hostPort)
+    .sort((a, b) => a.containerPort - b.containerPort)
+    .map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: hostBind }));
+  return published.length ? published : undefined;
 }
