@@ -3,15 +3,18 @@
 // healthy and prints where the UIs answer.
 //
 // Usage: npm run up -- [--image-mode local|upstream] [--timeout-minutes N]
+// Without --image-mode (or RTDS_IMAGE_MODE / imageMode in the config file) it uses the official
+// images when the engine can pull them and builds them all locally when it cannot.
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { loadConfig } from '../../stacks/config';
 import {
   ContainerState, containerStates, deployHome, deploySecrets, localImageProblems, log, prepareToolchain, repoRoot, run, sleep, synth,
 } from './engine';
 
 export interface UpOptions {
-  /** @default the config's imageMode (RTDS_IMAGE_MODE, rtds.config.json), else 'upstream' */
+  /** @default the config's imageMode (RTDS_IMAGE_MODE, rtds.config.json), else 'upstream' when the engine can pull, 'local' when not */
   readonly imageMode?: 'local' | 'upstream';
   /** How long to wait for every service to be healthy after apply. @default 15 */
   readonly timeoutMinutes?: number;
@@ -105,6 +108,11 @@ export function printSummary(states: readonly ContainerState[], outputsFile: str
     const lines = Object.entries(outputs).map(([k, v]) => `  ${k.padEnd(32)} ${String(v)}`);
     process.stdout.write(`\nAddresses:\n${lines.join('\n')}\n`);
   }
+  // Where to read the login, never the value itself: terminals end up in logs and screenshots.
+  const secretsFile = path.join(path.dirname(outputsFile), 'secrets.json');
+  if (fs.existsSync(secretsFile)) {
+    process.stdout.write(`\nAirflow login: user admin, password under "airflow_admin_password" in ${secretsFile}\n`);
+  }
 }
 
 /**
@@ -120,12 +128,42 @@ export function retryFailedJobs(): string[] {
   return failed;
 }
 
-export async function up(options: UpOptions): Promise<ContainerState[]> {
+/** Whether the user chose an image mode (flag, environment or config file) rather than the default. */
+function imageModeChosen(options: UpOptions, env: NodeJS.ProcessEnv): boolean {
+  if (options.imageMode || env.RTDS_IMAGE_MODE) return true;
+  const file = path.resolve(repoRoot, env.RTDS_CONFIG || 'rtds.config.json');
+  if (!fs.existsSync(file)) return false;
+  try {
+    return 'imageMode' in JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return false; // loadConfig reports a malformed file with the field at fault
+  }
+}
+
+/**
+ * With no image mode chosen, the official images are used when the engine has them or can pull
+ * them; on a machine without an image registry every image is built here instead, so the one
+ * command works on a laptop and on an air-gapped machine alike.
+ */
+export function resolveImageMode(options: UpOptions, env: NodeJS.ProcessEnv): UpOptions {
+  if (imageModeChosen(options, env)) return options;
+  const probe = loadConfig({ env, cwd: repoRoot }).postgres.image;
+  const has = spawnSync('docker', ['image', 'inspect', probe], { stdio: 'ignore' }).status === 0;
+  if (has) return options;
+  log(`checking that the engine can pull the official images (${probe})`);
+  const pull = spawnSync('docker', ['pull', '-q', probe], { stdio: 'ignore', timeout: 120_000 });
+  if (pull.status === 0) return options;
+  log(`no image registry answered for ${probe}: building every image here (imageMode 'local'; --image-mode upstream insists on pulling)`);
+  return { ...options, imageMode: 'local' };
+}
+
+export async function up(requested: UpOptions): Promise<ContainerState[]> {
   const start = Date.now();
   const lap = (what: string, since: number) => log(`${what} in ${((Date.now() - since) / 1000).toFixed(0)} s`);
   let t = Date.now();
   const toolchain = prepareToolchain();
   lap('engine and Terraform ready', t);
+  const options = resolveImageMode(requested, toolchain);
   const env = deployEnv(toolchain, options);
   const config = loadConfig({ env, cwd: repoRoot });
   if (config.imageMode === 'local') {
