@@ -54,7 +54,8 @@ export function ensureVenv(ctx: ServiceContext, name: string, spec: VenvSpec): s
   const python = path.join(spec.dir, 'bin', 'python');
   const stamp = path.join(spec.dir, '.rtds-stamp');
   const hash = createHash('sha256');
-  hash.update(spec.pipArgs.join('\n'));
+  // Paths inside the checkout count by name only, so every clone shares one cached venv.
+  hash.update(spec.pipArgs.map((a) => (path.isAbsolute(a) && a.startsWith(REPO + path.sep) ? path.relative(REPO, a) : a)).join('\n'));
   for (const input of spec.inputs) hash.update(fs.readFileSync(input));
   const digest = hash.digest('hex');
   if (fs.existsSync(python) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8').trim() === digest) return python;
