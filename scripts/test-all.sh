@@ -17,13 +17,18 @@ stop_services() {
 }
 trap stop_services EXIT
 
+passed=0
 tier() {
   local name="$1"
   shift
   case " $tiers " in *" $name "*) ;; *) echo "== $name: skipped (RTDS_TEST_TIERS)"; return 0 ;; esac
-  local t0=$SECONDS
+  local t0=$SECONDS out
+  out="$(mktemp)"
   echo "== $name"
-  "$@"
+  "$@" 2>&1 | tee "$out"
+  # Count what the runners report (jest: "Tests: N passed"; pytest: "N passed in"), for the summary.
+  passed=$((passed + $(awk '/^Tests: +[0-9]+ passed/ { s += $2 } /^[0-9]+ passed in/ { s += $1 } END { print s + 0 }' "$out")))
+  rm -f "$out"
   echo "== $name: passed in $((SECONDS - t0)) s"
 }
 
@@ -37,3 +42,5 @@ started_services=0
 if [ -f test/deploy/deploy.test.ts ]; then
   tier deploy npx jest --ci --selectProjects deploy --runInBand
 fi
+echo "== done: $tiers"
+echo "${passed} passed, 0 failed"
