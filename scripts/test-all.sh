@@ -34,7 +34,12 @@ tier() {
 
 tier unit npx jest --ci --selectProjects unit
 tier python bash scripts/services/python-tests.sh
-started_services=1
+# Stop the local services afterwards only if these tiers start them: a developer's running
+# services (npm run services:up) are left as they were.
+case " $tiers " in
+  *" integration "* | *" e2e "*)
+    if ! npx ts-node scripts/services/cli.ts status 2>/dev/null | grep -q ' running '; then started_services=1; fi ;;
+esac
 tier integration npx jest --ci --selectProjects integration --runInBand
 tier e2e npx jest --ci --selectProjects e2e --runInBand
 stop_services
