@@ -4,27 +4,65 @@ import { Kafka } from './kafka';
 
 export const SCHEMA_REGISTRY_PORT = 8081;
 
+/** Where Apicurio Registry (the imageMode 'local' registry) serves the Confluent-compatible API. */
+export const APICURIO_CCOMPAT_PATH = '/apis/ccompat/v7';
+
+/** Size of the local registry's H2 volume: a few schemas need far less. */
+const LOCAL_STORE_GIB = 1;
+
 export interface SchemaRegistryProps extends ComponentProps {
-  /** Cluster the registry stores schemas in. */
+  /** Cluster the registry stores schemas in (upstream Confluent only; Apicurio keeps its own H2 file). */
   readonly kafka: Kafka;
 }
 
-/** Confluent Schema Registry: the relay registers the users schema, Spark reads it by id. */
+/**
+ * The Schema Registry: the relay registers the users schema, Spark reads it by id. Upstream it is
+ * Confluent's (schemas in a Kafka topic); in imageMode 'local' it is Apicurio Registry built from
+ * Maven Central (images/schema-registry), schemas in an H2 file on a persistent volume.
+ */
 export class SchemaRegistry extends Construct {
   readonly service = 'schema-registry';
-  /** Confluent-compatible API base URL (SCHEMA_REGISTRY_URL). */
+  /** Confluent-compatible API base URL (SCHEMA_REGISTRY_URL), including Apicurio's API path in imageMode 'local'. */
   readonly url: string;
 
   constructor(scope: Construct, id: string, props: SchemaRegistryProps) {
     super(scope, id);
     const { platform, config, kafka } = props;
     const sr = config.schemaRegistry;
-    this.url = `http://${this.service}:${SCHEMA_REGISTRY_PORT}`;
-    platform.add({
+    const root = `http://${this.service}:${SCHEMA_REGISTRY_PORT}`;
+    const image = componentImage(config, 'schema-registry', sr.image);
+    const common = {
       name: this.service,
       component: 'schema-registry',
+      image,
+      ports: [{ name: 'http', containerPort: SCHEMA_REGISTRY_PORT, hostPort: sr.hostPort }],
+      resources: sr.resources,
+      runAs: { user: 1000, group: 1000 },
+    };
+    if (config.imageMode === 'local') {
+      this.url = `${root}${APICURIO_CCOMPAT_PATH}`;
+      // H2 fixes its password when it creates the file, so it lives in a platform secret, not the image.
+      const secret = platform.secret('schema-registry', { 'h2-password': { generate: 'password' } });
+      platform.add({
+        ...common,
+        kind: 'stateful',
+        env: {
+          HTTP_PORT: String(SCHEMA_REGISTRY_PORT),
+          REGISTRY_DATASOURCE_URL: 'jdbc:h2:file:/var/lib/schema-registry/registry',
+          REGISTRY_DATASOURCE_USERNAME: 'registry',
+          // The default global rule Confluent's registry has (Apicurio enforces it without storing it).
+          JAVA_OPTS: `-Xms${sr.resources.heapMiB}m -Xmx${sr.resources.heapMiB}m -Dregistry.rules.global.compatibility=BACKWARD`,
+        },
+        secretEnv: { REGISTRY_DATASOURCE_PASSWORD: secret.ref('h2-password') },
+        volumes: [{ kind: 'persistent', name: 'data', mountPath: '/var/lib/schema-registry', sizeGiB: LOCAL_STORE_GIB }],
+        health: { probe: { httpGet: { path: `${APICURIO_CCOMPAT_PATH}/subjects`, port: SCHEMA_REGISTRY_PORT } }, startPeriodSeconds: 60 },
+      });
+      return;
+    }
+    this.url = root;
+    platform.add({
+      ...common,
       kind: 'stateless',
-      image: componentImage(config, 'schema-registry', sr.image),
       env: {
         SCHEMA_REGISTRY_HOST_NAME: this.service,
         SCHEMA_REGISTRY_LISTENERS: `http://0.0.0.0:${SCHEMA_REGISTRY_PORT}`,
@@ -33,10 +71,7 @@ export class SchemaRegistry extends Construct {
         SCHEMA_REGISTRY_SCHEMA_COMPATIBILITY_LEVEL: 'backward',
         SCHEMA_REGISTRY_HEAP_OPTS: `-Xms${sr.resources.heapMiB}m -Xmx${sr.resources.heapMiB}m`,
       },
-      ports: [{ name: 'http', containerPort: SCHEMA_REGISTRY_PORT, hostPort: sr.hostPort }],
       health: { probe: { httpGet: { path: '/subjects', port: SCHEMA_REGISTRY_PORT } }, startPeriodSeconds: 30 },
-      resources: sr.resources,
-      runAs: { user: 1000, group: 1000 },
       dependsOn: [{ service: kafka.service, condition: 'healthy' }],
     });
   }

