@@ -11,24 +11,13 @@ export function userSchemaText(): string {
   return readFileSync(assetPath('schema/user.avsc'), 'utf8');
 }
 
-/** The Avro message as written: timestamps as epoch milliseconds. */
-export interface UserMessage {
-  readonly id: string;
-  readonly first_name: string;
-  readonly last_name: string;
-  readonly gender: string;
-  readonly address: string;
-  readonly post_code: string;
-  readonly email: string;
-  readonly username: string;
-  readonly dob: number;
-  readonly registered_date: number;
-  readonly phone: string;
-  readonly picture: string;
-  readonly nat: string;
-  readonly ingested_at: number;
+/** Fields that are ISO-8601 instants in the record and timestamp-millis in the Avro message. */
+type InstantField = 'dob' | 'registered_date' | 'ingested_at';
+
+/** The Avro message as written: the user record with timestamps as epoch milliseconds. */
+export type UserMessage = Omit<UserRecord, InstantField> & { readonly [K in InstantField]: number } & {
   readonly landing_seq: number;
-}
+};
 
 export interface LandedUser extends UserRecord {
   readonly seq: number;
