@@ -24,7 +24,8 @@ export class DockerStack extends TerraformStack {
     // Same file cdktf uses by default (repository root), written relative so synthesis is machine-independent.
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
     new DockerProvider(this, 'docker', { host: config.docker.host });
-    new RandomProvider(this, 'random');
+    // Generated secrets need the random provider; with secretSource 'variables' nothing uses it.
+    if (config.secretSource === 'generate') new RandomProvider(this, 'random');
     this.platform = new DockerPlatform(this, 'platform', {
       network: config.docker.network,
       hostBind: config.hostBind,

@@ -21,7 +21,8 @@ export class KubernetesStack extends TerraformStack {
       configPath: k.configPath,
       configContext: k.configContext || undefined,
     });
-    new RandomProvider(this, 'random');
+    // Generated secrets need the random provider; with secretSource 'variables' nothing uses it.
+    if (config.secretSource === 'generate') new RandomProvider(this, 'random');
     this.platform = new KubernetesPlatform(this, 'platform', {
       namespace: k.namespace,
       storageClass: k.storageClass || undefined,

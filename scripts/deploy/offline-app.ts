@@ -15,20 +15,11 @@ export function mirroredProviders(env: NodeJS.ProcessEnv): Record<string, string
   return found;
 }
 
-/**
- * Makes the stack ask for exactly the mirrored versions; drops the random provider when secrets
- * come from variables, because the mirror cannot hold it (see docs/DEPLOY.md).
- */
-export function pinToMirror(stack: TerraformStack, mirror: Record<string, string>, secretsFromVariables: boolean): void {
+/** Makes the stack ask for exactly the provider versions the mirror holds. */
+export function pinToMirror(stack: TerraformStack, mirror: Record<string, string>): void {
   const declared = (stack.toTerraform() as { terraform?: { required_providers?: Record<string, { version?: string }> } })
     .terraform?.required_providers ?? {};
   for (const name of Object.keys(declared)) {
-    if (name === 'random' && secretsFromVariables) {
-      // `undefined` deletes the key in cdktf's override merge.
-      stack.addOverride('terraform.required_providers.random', undefined);
-      stack.addOverride('provider.random', undefined);
-      continue;
-    }
     const version = mirror[name];
     if (!version) throw new Error(`provider '${name}' is not in the offline mirror: run scripts/deploy/terraform.sh`);
     stack.addOverride(`terraform.required_providers.${name}.version`, version);
@@ -39,6 +30,6 @@ if (require.main === module) {
   const config = loadConfig();
   const app = new App();
   const stack = new DockerStack(app, 'docker', { config, repoDir: path.resolve(__dirname, '../..') });
-  pinToMirror(stack, mirroredProviders(process.env), config.secretSource === 'variables');
+  pinToMirror(stack, mirroredProviders(process.env));
   app.synth();
 }

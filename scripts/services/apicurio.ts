@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LocalEndpoints } from './endpoints';
 import { javaBin, runMaven } from './maven';
-import { DaemonService, ServiceContext, ServicePort, ServiceStatus, portFromEnv } from './service';
+import { DaemonService, ServiceContext, ServicePort, portFromEnv } from './service';
 import { assertPortFree, isAlive, readPid, spawnDaemon, waitFor } from './process';
 
 /** The build project copied into the cache: pom.xml and its build-time config. */
@@ -126,23 +126,6 @@ export class ApicurioRegistry extends DaemonService {
       alive: () => isAlive(pid),
       hint: () => this.logTail(ctx),
     });
-  }
-
-  /** As the base, but names the builtin registry when it is what runs under this home. */
-  async status(ctx: ServiceContext): Promise<ServiceStatus> {
-    const base = await super.status(ctx);
-    if (base.state !== 'unhealthy' || base.pid === undefined) return base;
-    let cmdline = '';
-    try {
-      cmdline = fs.readFileSync(`/proc/${base.pid}/cmdline`, 'utf8');
-    } catch {
-      return base;
-    }
-    if (!cmdline.includes('schema-registry-server')) return base;
-    return {
-      ...base,
-      detail: 'the builtin registry (RTDS_SCHEMA_REGISTRY_IMPL=builtin) runs here: stop it with `npm run services:down -- --only schema-registry`, or keep RTDS_SCHEMA_REGISTRY_IMPL=builtin',
-    };
   }
 
   /** Apicurio's system info answers with its name: a different server on the port is not healthy. */

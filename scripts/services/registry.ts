@@ -4,7 +4,7 @@ import { LocalService } from './service';
 import { postgres } from './postgres';
 import { zookeeper } from './zookeeper';
 import { kafka } from './kafka';
-import { schemaRegistry } from './schema-registry';
+import { apicurioRegistry as schemaRegistry } from './apicurio';
 import { cassandra } from './cassandra';
 import { spark } from './spark';
 import { airflow } from './airflow';

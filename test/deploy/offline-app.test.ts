@@ -23,7 +23,7 @@ const synthesized = (s: DockerStack) => JSON.parse(Testing.synth(s)) as Json;
 describe('offline deploy app', () => {
   test('requires exactly the mirrored docker provider and drops random when secrets are variables', () => {
     const { stack: s } = stack({ RTDS_SECRET_SOURCE: 'variables' });
-    pinToMirror(s, { docker: '4.6.0' }, true);
+    pinToMirror(s, { docker: '4.6.0' });
     const json = synthesized(s);
     expect(json.terraform.required_providers).toEqual({ docker: { source: 'kreuzwerker/docker', version: '4.6.0' } });
     expect(Object.keys(json.provider ?? {})).toEqual(['docker']);
@@ -32,7 +32,7 @@ describe('offline deploy app', () => {
 
   test('refuses a provider the mirror does not hold, naming it', () => {
     const { stack: s } = stack({ RTDS_SECRET_SOURCE: 'generate' });
-    expect(() => pinToMirror(s, { docker: '4.6.0' }, false)).toThrow("provider 'random' is not in the offline mirror");
+    expect(() => pinToMirror(s, { docker: '4.6.0' })).toThrow("provider 'random' is not in the offline mirror");
   });
 
   test('reads mirrored versions from RTDS_PROVIDER_* variables', () => {
