@@ -103,6 +103,9 @@ const BENCH_DB = 'rtds_bench';
 // asynchronous deletion (a producer then waits for a topic that is not there).
 const RUN_TAG = Date.now().toString(36);
 const RELAY_TOPIC = `rtds_bench_relay_${RUN_TAG}`;
+// What the bench Spark job reads: the relay writes the landed rows here a second time, unmeasured,
+// so that the measured relay round runs with no Spark job consuming next to it.
+const STREAM_TOPIC = `rtds_bench_stream_${RUN_TAG}`;
 const PERF_TOPIC = `rtds_bench_perf_${RUN_TAG}`;
 const SEED_TOPIC = `rtds_bench_seed_${RUN_TAG}`;
 const BENCH_DLQ = `rtds_bench_dlq_${RUN_TAG}`;
@@ -147,7 +150,7 @@ async function createTopics(kafka: Kafka): Promise<void> {
   // Earlier runs' topics (an interrupted run leaves them): the bench's own prefix only.
   const stale = (await admin.listTopics()).filter((t) => t.startsWith('rtds_bench_'));
   if (stale.length > 0) await admin.deleteTopics({ topics: stale });
-  const ours = [RELAY_TOPIC, PERF_TOPIC, SEED_TOPIC, BENCH_DLQ];
+  const ours = [RELAY_TOPIC, STREAM_TOPIC, PERF_TOPIC, SEED_TOPIC, BENCH_DLQ];
   await admin.createTopics({
     topics: ours.map((topic) => ({ topic, numPartitions: topic === BENCH_DLQ ? 1 : 3, replicationFactor: 1 })),
     waitForLeaders: true,
@@ -161,7 +164,7 @@ async function createTopics(kafka: Kafka): Promise<void> {
 async function deleteTopics(kafka: Kafka): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [RELAY_TOPIC, PERF_TOPIC, SEED_TOPIC, BENCH_DLQ] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [RELAY_TOPIC, STREAM_TOPIC, PERF_TOPIC, SEED_TOPIC, BENCH_DLQ] }).catch(() => undefined);
   await admin.disconnect();
 }
 
@@ -236,12 +239,12 @@ async function exportLanded(e: LocalEndpoints, csv: string): Promise<void> {
   await admin.end();
 }
 
-async function relayRound(pg: PostgresConfig, e: LocalEndpoints, schemaId: number, round: number): Promise<{ usersPerSec: number; users: number }> {
+async function relayRound(pg: PostgresConfig, e: LocalEndpoints, schemaId: number, round: number, topic: string): Promise<{ usersPerSec: number; users: number }> {
   const pool = new Pool({ ...pg, max: 1 });
   const max = Number((await pool.query<{ m: string }>('SELECT coalesce(max(seq), 0) AS m FROM landing_users')).rows[0].m);
   await pool.end();
   const producer = await connectProducer({ bootstrapServers: e.kafka.bootstrapServers.split(','), clientId: 'rtds-bench-relay' });
-  const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId), topic: RELAY_TOPIC, batchSize: 2000, cursorName: `bench-${Date.now()}-${round}` });
+  const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId), topic, batchSize: 2000, cursorName: `bench-${Date.now()}-${round}-${topic}` });
   const t0 = performance.now();
   const running = relay.run();
   let progressAt = Date.now();
@@ -252,7 +255,7 @@ async function relayRound(pg: PostgresConfig, e: LocalEndpoints, schemaId: numbe
       last = relay.status.cursor;
       progressAt = Date.now();
     }
-    if (Date.now() - progressAt > 120_000) throw new Error(`relay round ${round}: cursor stuck at ${last} of ${max} for 120 s (topic ${RELAY_TOPIC})`);
+    if (Date.now() - progressAt > 120_000) throw new Error(`relay round ${round}: cursor stuck at ${last} of ${max} for 120 s (topic ${topic})`);
     await sleep(5);
   }
   const secs = (performance.now() - t0) / 1000;
@@ -290,30 +293,61 @@ function producerPerfRound(lib: string, e: LocalEndpoints, users: number, record
   return Number(m[2]);
 }
 
+/** The topic's end offsets by partition: where the Spark job is done once its commits reach them. */
+async function endOffsets(kafka: Kafka, topic: string): Promise<Record<string, number>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return Object.fromEntries((await admin.fetchTopicOffsets(topic)).map((p) => [String(p.partition), Number(p.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
- * Users/s of the Spark job over one round: the round's rows over the time from the start of the
- * first micro-batch (its processed_at) to the moment the count was seen complete (polled every 0.3 s).
+ * The newest micro-batch the job has committed (Cassandra written) whose offsets reach `end`, and
+ * when it committed; undefined while there is none. Read from the checkpoint directory, so that
+ * watching the job costs Cassandra nothing (polling count(*) would scan the table it is writing).
  */
-async function streamRound(conn: Connections, expected: number, timeoutMs: number): Promise<{ usersPerSec: number; batches: number }> {
-  const deadline = Date.now() + timeoutMs;
-  let doneAt: number;
-  for (;;) {
-    const n = Number((await conn.cassandra.execute(`SELECT count(*) AS n FROM spark_streams.${STREAM_TABLE}`, [], { readTimeout: 120_000 })).rows[0].n);
-    if (n >= expected) {
-      doneAt = Date.now();
-      break;
+export function committedThrough(checkpoint: string, topic: string, end: Record<string, number>): { batch: number; at: number } | undefined {
+  const commits = path.join(checkpoint, 'commits');
+  if (!fs.existsSync(commits)) return undefined;
+  const done = fs.readdirSync(commits).filter((f) => /^\d+$/.test(f)).map(Number).sort((a, b) => b - a);
+  for (const batch of done.slice(0, 3)) {
+    // offsets/N: "v1", the batch metadata, then the source's offsets {"topic":{"partition":next offset}}.
+    const lines = fs.readFileSync(path.join(checkpoint, 'offsets', String(batch)), 'utf8').trim().split('\n');
+    const reached = (JSON.parse(lines[lines.length - 1]) as Record<string, Record<string, number>>)[topic] ?? {};
+    if (Object.entries(end).every(([p, high]) => (reached[p] ?? 0) >= high)) {
+      return { batch, at: fs.statSync(path.join(commits, String(batch))).mtimeMs };
     }
-    if (Date.now() > deadline) throw new Error(`stream round: the bench Spark job wrote ${n} of ${expected} rows in ${timeoutMs / 1000} s; see ${usersStreamFiles({ home: createContext({ log: () => undefined }).home }, STREAM_INSTANCE).logFile}`);
-    await sleep(300);
+  }
+  return undefined;
+}
+
+/**
+ * Users/s of the Spark job over one round: the round's rows over the time from the start of its
+ * first micro-batch (the rows' processed_at) to the commit of the batch that reached the topic's
+ * end (polled every 0.1 s in the checkpoint). The rows are counted in Cassandra once, at the end.
+ */
+async function streamRound(conn: Connections, checkpoint: string, expected: number, timeoutMs: number): Promise<{ usersPerSec: number; batches: number }> {
+  const deadline = Date.now() + timeoutMs;
+  const end = await endOffsets(conn.kafka, STREAM_TOPIC);
+  let done: { batch: number; at: number } | undefined;
+  while (!(done = committedThrough(checkpoint, STREAM_TOPIC, end))) {
+    if (Date.now() > deadline) throw new Error(`stream round: the bench Spark job did not reach the end of ${STREAM_TOPIC} (${JSON.stringify(end)}) in ${timeoutMs / 1000} s; see ${usersStreamFiles({ home: createContext({ log: () => undefined }).home }, STREAM_INSTANCE).logFile}`);
+    await sleep(100);
   }
   const batches = new Set<number>();
   let first = Infinity;
+  let rows = 0;
   for await (const row of conn.cassandra.stream(`SELECT processed_at FROM spark_streams.${STREAM_TABLE}`, [], { fetchSize: 5000, readTimeout: 120_000 }) as unknown as AsyncIterable<{ processed_at: Date }>) {
     const t = row.processed_at.getTime();
+    rows++;
     batches.add(t);
     if (t < first) first = t;
   }
-  return { usersPerSec: expected / ((doneAt - first) / 1000), batches: batches.size };
+  if (rows !== expected) throw new Error(`stream round: the job committed through ${JSON.stringify(end)} but spark_streams.${STREAM_TABLE} holds ${rows} rows, expected ${expected}`);
+  return { usersPerSec: expected / ((done.at - first) / 1000), batches: batches.size };
 }
 
 interface TypedUser {
@@ -459,7 +493,7 @@ async function main(): Promise<void> {
     const checkpoint = path.join(ctx.home, STREAM_INSTANCE, 'checkpoint');
     fs.rmSync(checkpoint, { recursive: true, force: true });
     startUsersStream(ctx, e, {
-      instance: STREAM_INSTANCE, topic: RELAY_TOPIC, deadLetterTopic: BENCH_DLQ, checkpointDir: checkpoint, cores: 2,
+      instance: STREAM_INSTANCE, topic: STREAM_TOPIC, deadLetterTopic: BENCH_DLQ, checkpointDir: checkpoint, cores: 2,
       env: { CASSANDRA_TABLE: STREAM_TABLE, STARTING_OFFSETS: 'earliest' },
     });
 
@@ -491,13 +525,17 @@ async function main(): Promise<void> {
         recordSize = await typedUsersForSize(pg, schemaId);
       }
       await conn.cassandra.execute(`TRUNCATE spark_streams.${STREAM_TABLE}`, [], { readTimeout: 120_000 });
-      const rr = await relayRound(pg, e, schemaId, r);
+      const rr = await relayRound(pg, e, schemaId, r, RELAY_TOPIC);
       keep(relay, rr.usersPerSec);
       const pp = keep(perf, producerPerfRound(toolsLib, e, users, recordSize));
       say(`${label}: relay ${Math.round(rr.usersPerSec)} users/s, ProducerPerformance ${Math.round(pp)} records/s (${recordSize} B)`);
 
-      const st = await streamRound(conn, rr.users, Math.max(300_000, users * 20));
+      // The Spark job's input: the same rows relayed again (not timed) to the topic it reads, which
+      // it consumes as they arrive, as in the pipeline. Nothing else runs until it is done.
+      const fed = await relayRound(pg, e, schemaId, r, STREAM_TOPIC);
+      const st = await streamRound(conn, checkpoint, fed.users, Math.max(300_000, users * 20));
       keep(stream, st.usersPerSec);
+
       const dr = keep(driver, await driverRound(conn, await typedUsers(pg)));
       say(`${label}: Spark job ${Math.round(st.usersPerSec)} users/s over ${st.batches} micro-batches, driver writer ${Math.round(dr)} rows/s`);
 

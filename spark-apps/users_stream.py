@@ -53,6 +53,7 @@ def build_session(settings: StreamSettings):
         # Timestamps are UTC end to end; the session zone only affects display.
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.cassandra.output.concurrent.writes", str(settings.cassandra_concurrent_writes))
     )
     if settings.cassandra_local_dc:
         builder = builder.config("spark.cassandra.connection.localDC", settings.cassandra_local_dc)
@@ -123,10 +124,37 @@ def start_query(spark, settings: StreamSettings):
     )
 
 
+def progress_logger():
+    """Logs every micro-batch that read records: how many, how fast, and where the time went."""
+    from pyspark.sql.streaming import StreamingQueryListener
+
+    class ProgressLogger(StreamingQueryListener):
+        def onQueryStarted(self, event):
+            pass
+
+        def onQueryProgress(self, event):
+            p = event.progress
+            if p.numInputRows:
+                d = p.durationMs
+                LOG.info("batch %d: %d records in %.2f s (%.0f/s; write %.2f s, plan %.2f s, offsets %.2f s)",
+                         p.batchId, p.numInputRows, d.get("triggerExecution", 0) / 1000, p.processedRowsPerSecond,
+                         d.get("addBatch", 0) / 1000, d.get("queryPlanning", 0) / 1000,
+                         (d.get("latestOffset", 0) + d.get("walCommit", 0) + d.get("commitOffsets", 0)) / 1000)
+
+        def onQueryIdle(self, event):
+            pass
+
+        def onQueryTerminated(self, event):
+            pass
+
+    return ProgressLogger()
+
+
 def run(settings: StreamSettings) -> int:
     """Runs the query; on failure (Cassandra or Kafka away) restarts it from the checkpoint."""
     spark = build_session(settings)
     spark.sparkContext.setLogLevel("WARN")
+    spark.streams.addListener(progress_logger())
     failures = 0
     while True:
         started = time.monotonic()

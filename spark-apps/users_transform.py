@@ -9,6 +9,7 @@ import argparse
 import base64
 import io
 import json
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -140,19 +141,38 @@ def to_created_user(record: Mapping[str, Any]) -> Dict[str, Any]:
 class SchemaCache:
     """Writer schemas by registry id, fetched once per process (ids are immutable in a registry)."""
 
-    def __init__(self, fetch: Callable[[int], str]):
+    def __init__(self, fetch: Callable[[int], str], unknown_ttl_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic):
         self._fetch = fetch
         self._parsed: Dict[int, Any] = {}
+        # Ids the registry did not know, with when they were asked: a topic full of records with a
+        # foreign id must not cost a registry request per record. Asked again after the TTL, in
+        # case the schema has been registered (a restored registry) since.
+        self._unknown: Dict[int, Tuple[float, str]] = {}
+        self._unknown_ttl_s = unknown_ttl_s
+        self._clock = clock
 
     def get(self, schema_id: int) -> Any:
         if schema_id not in self._parsed:
             import fastavro
 
-            text = self._fetch(schema_id)
+            known_unknown = self._unknown.get(schema_id)
+            if known_unknown and self._clock() - known_unknown[0] < self._unknown_ttl_s:
+                raise DecodeError(known_unknown[1])
             try:
-                self._parsed[schema_id] = fastavro.parse_schema(json.loads(text))
+                text = self._fetch(schema_id)
+                parsed = fastavro.parse_schema(json.loads(text))
+            except DecodeError as err:
+                self._unknown[schema_id] = (self._clock(), str(err))
+                raise
+            except RegistryUnavailable:
+                raise
             except Exception as err:
-                raise DecodeError(f"schema id {schema_id} from the registry is not a valid Avro schema: {err}") from err
+                failure = DecodeError(f"schema id {schema_id} from the registry is not a valid Avro schema: {err}")
+                self._unknown[schema_id] = (self._clock(), str(failure))
+                raise failure from err
+            self._unknown.pop(schema_id, None)
+            self._parsed[schema_id] = parsed
         return self._parsed[schema_id]
 
     def __len__(self) -> int:
@@ -228,9 +248,15 @@ class StreamSettings:
     keyspace: str = "spark_streams"
     table: str = "created_users"
     starting_offsets: str = "earliest"
-    max_offsets_per_trigger: int = 20000
+    # Records per micro-batch at most. Every batch costs about a second of fixed work (Spark jobs,
+    # the connector's table lookup, offset commits), so a backlog drains in large batches; a steady
+    # stream still makes small ones each trigger.
+    max_offsets_per_trigger: int = 100000
     trigger_seconds: float = 1.0
     max_restarts: int = 20
+    # Inserts in flight per Spark task. The connector's default of 5 leaves Cassandra idle: every
+    # user is its own partition, so nothing batches and each insert waits for its round trip.
+    cassandra_concurrent_writes: int = 64
 
 
 # (setting, env name, required, type)
@@ -251,6 +277,7 @@ _SETTINGS: Tuple[Tuple[str, str, bool, type], ...] = (
     ("max_offsets_per_trigger", "MAX_OFFSETS_PER_TRIGGER", False, int),
     ("trigger_seconds", "TRIGGER_SECONDS", False, float),
     ("max_restarts", "MAX_RESTARTS", False, int),
+    ("cassandra_concurrent_writes", "CASSANDRA_CONCURRENT_WRITES", False, int),
 )
 
 

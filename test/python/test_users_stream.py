@@ -125,6 +125,49 @@ class TestDecodeUser:
         with pytest.raises(ut.DecodeError, match="schema id 9 is unknown"):
             ut.decode_user(framed(a_user(), schema_id=9), cache)
 
+    def test_an_unknown_id_is_asked_again_only_after_the_ttl(self):
+        now = [0.0]
+        asked = []
+
+        def fetch(schema_id):
+            asked.append(schema_id)
+            raise ut.DecodeError(f"schema id {schema_id} is unknown to the registry")
+
+        cache = ut.SchemaCache(fetch, unknown_ttl_s=60, clock=lambda: now[0])
+        for _ in range(1000):
+            with pytest.raises(ut.DecodeError, match="schema id 9 is unknown"):
+                ut.decode_user(framed(a_user(), schema_id=9), cache)
+        assert asked == [9]
+        now[0] = 61.0
+        with pytest.raises(ut.DecodeError, match="schema id 9 is unknown"):
+            ut.decode_user(framed(a_user(), schema_id=9), cache)
+        assert asked == [9, 9]
+
+    def test_an_id_registered_later_decodes_after_the_ttl(self):
+        now = [0.0]
+        registry = {}
+        cache = ut.SchemaCache(lambda i: registry[i] if i in registry else (_ for _ in ()).throw(
+            ut.DecodeError(f"schema id {i} is unknown to the registry")), unknown_ttl_s=60, clock=lambda: now[0])
+        with pytest.raises(ut.DecodeError):
+            ut.decode_user(framed(a_user()), cache)
+        registry[7] = USER_SCHEMA_TEXT
+        now[0] = 60.5
+        assert ut.decode_user(framed(a_user()), cache)["id"] == a_user()["id"]
+
+    def test_an_unavailable_registry_is_not_remembered(self):
+        calls = []
+
+        def fetch(schema_id):
+            calls.append(schema_id)
+            if len(calls) == 1:
+                raise ut.RegistryUnavailable("GET failed")
+            return USER_SCHEMA_TEXT
+
+        cache = ut.SchemaCache(fetch)
+        with pytest.raises(ut.RegistryUnavailable):
+            ut.decode_user(framed(a_user()), cache)
+        assert ut.decode_user(framed(a_user()), cache)["landing_seq"] == 42
+
     def test_a_truncated_payload_is_a_decode_error(self):
         cache, _ = cache_of({7: USER_SCHEMA_TEXT})
         with pytest.raises(ut.DecodeError, match="does not match its writer schema"):

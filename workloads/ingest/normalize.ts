@@ -25,12 +25,16 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** Walks a dotted path, reporting the first missing or mistyped step. */
 class Reader {
+  /** Dotted paths split once per process, not once per record and field. */
+  private static readonly steps = new Map<string, readonly string[]>();
   readonly problems: string[] = [];
   constructor(private readonly root: unknown) {}
 
   private at(path: string): unknown {
+    let parts = Reader.steps.get(path);
+    if (parts === undefined) Reader.steps.set(path, (parts = path.split('.')));
     let cur: unknown = this.root;
-    for (const part of path.split('.')) {
+    for (const part of parts) {
       if (!isObj(cur)) return undefined;
       cur = cur[part];
     }
@@ -77,7 +81,7 @@ function typeName(v: unknown): string {
  * Validates one randomuser.me result and maps it to the pipeline's record. Every problem is
  * listed in the error, so a quarantine row says all that was wrong, not only the first thing.
  */
-export function normalizeUser(raw: unknown, ingestedAt: Date): Result<Normalized> {
+export function normalizeUser(raw: unknown, ingestedAt: Date | string): Result<Normalized> {
   if (!isObj(raw)) return err(`record must be an object, got ${typeName(raw)}`);
   const r = new Reader(raw);
   const id = r.text('login.uuid');
@@ -117,7 +121,7 @@ export function normalizeUser(raw: unknown, ingestedAt: Date): Result<Normalized
       phone,
       picture,
       nat,
-      ingested_at: ingestedAt.toISOString(),
+      ingested_at: typeof ingestedAt === 'string' ? ingestedAt : ingestedAt.toISOString(),
     },
     warnings,
   });
@@ -152,8 +156,9 @@ export function sortBatch(results: readonly unknown[], ingestedAt: Date): Sorted
   const rejected: Rejected[] = [];
   const warnings: string[] = [];
   const firstIndex = new Map<string, number>();
+  const at = ingestedAt.toISOString();
   results.forEach((raw, index) => {
-    const n = normalizeUser(raw, ingestedAt);
+    const n = normalizeUser(raw, at);
     if (!n.ok) {
       rejected.push({ index, reason: n.error, payload: raw });
       return;

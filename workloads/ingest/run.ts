@@ -33,6 +33,12 @@ export interface IngestRunProps {
   readonly onProgress?: (status: RunStatus) => void;
   /** Stops the run between pages (shutdown); the run ends `failed` with the reason. @default none */
   readonly signal?: AbortSignal;
+  /**
+   * Pages requested ahead of the one being written. One keeps a single request in flight while a
+   * page is written; two keep the source busy while ingest parses one page and writes another.
+   * @default 2
+   */
+  readonly prefetch?: number;
 }
 
 export type RunState = 'running' | 'succeeded' | 'failed';
@@ -102,7 +108,7 @@ async function saveRun(pool: Pool, s: RunStatus): Promise<void> {
 }
 
 /**
- * Lands `users` users: page p of the seed is fetched while page p-1 is written. Each page
+ * Lands `users` users: the next pages of the seed are fetched while one is written. Each page
  * is one transaction; a page the source never serves right is quarantined and the run goes on.
  */
 export async function runIngest(props: IngestRunProps, status: RunStatus = newRunStatus(props)): Promise<RunStatus> {
@@ -111,13 +117,21 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
   const { pool, sourceUrl } = props;
   const batch = status.batchSize;
   await saveRun(pool, status);
+  const prefetch = props.prefetch ?? 2;
+  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 8) throw new Error(`prefetch must be an integer from 1 to 8, got ${JSON.stringify(prefetch)}`);
   const fetchOne = (page: number) => fetchPage(sourceUrl, { results: batch, seed: status.seed, page, nat: props.nat }, { ...props.fetch, signal: props.signal });
+  // Pages are requested in order and written in order; up to `prefetch` are in flight.
+  const ahead: ReturnType<typeof fetchOne>[] = [];
+  let requested = 0;
+  const topUp = () => {
+    while (ahead.length < prefetch && requested < status.pages) ahead.push(fetchOne(++requested));
+  };
   try {
-    let next = fetchOne(1);
+    topUp();
     for (let page = 1; page <= status.pages; page++) {
-      const fetched = await next;
+      const fetched = await ahead.shift()!;
       if (props.signal?.aborted) throw new Error(`run stopped after ${page - 1} of ${status.pages} pages: ${String(props.signal.reason ?? 'shutdown')}`);
-      if (page < status.pages) next = fetchOne(page + 1);
+      topUp();
       const pos = { seed: status.seed, page, pageSize: batch };
       let outcome: BatchOutcome;
       if (!fetched.ok) {

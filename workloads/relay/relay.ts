@@ -1,4 +1,4 @@
-import { Client, Pool } from 'pg';
+import { Client, Pool, QueryResult } from 'pg';
 import { PostgresConfig } from '../shared/config';
 import { UsersProducer } from '../shared/kafka';
 import { log } from '../shared/log';
@@ -52,6 +52,8 @@ export class Relay {
   private readonly pool: Pool;
   private readonly topic: string;
   private readonly cursorName: string;
+  /** The batch after the one being sent, read while Kafka acknowledges that one. */
+  private readAhead: { after: number; rows: Promise<QueryResult<LandedUser & { seq: string }>> } | undefined;
 
   constructor(private readonly props: RelayProps) {
     this.pool = new Pool({ ...props.postgres, max: 2, application_name: 'rtds-relay' });
@@ -136,18 +138,37 @@ export class Relay {
     }
   }
 
-  /** Sends one batch past the cursor; returns how many rows it moved. */
+  /** The rows after `after`: read ahead by the previous step when it was for this cursor. */
+  private readBatch(after: number, batchSize: number): Promise<QueryResult<LandedUser & { seq: string }>> {
+    const ahead = this.readAhead;
+    this.readAhead = undefined;
+    if (ahead && ahead.after === after) return ahead.rows;
+    return this.pool.query<LandedUser & { seq: string }>(SELECT_BATCH, [after, batchSize]);
+  }
+
+  /**
+   * Sends one batch past the cursor; returns how many rows it moved. While Kafka acknowledges a
+   * full batch, the next one is read: rows commit in seq order (the landing lock), so a row that
+   * commits after that read has a higher seq than all it returned and comes in a later batch.
+   */
   async step(): Promise<number> {
     const batchSize = this.props.batchSize ?? 2000;
-    const res = await this.pool.query<LandedUser & { seq: string }>(SELECT_BATCH, [this.status.cursor, batchSize]);
+    const res = await this.readBatch(this.status.cursor, batchSize);
     const max = await this.pool.query<{ m: string }>('SELECT coalesce(max(seq), 0) AS m FROM landing_users');
     this.status.maxSeq = Number(max.rows[0].m);
     this.metrics.set('lag_rows', 'landing rows not yet acknowledged by Kafka (max(seq) - cursor)', Math.max(0, this.status.maxSeq - this.status.cursor));
     if (res.rows.length === 0) return 0;
     const rows = res.rows.map((r) => ({ ...r, seq: Number(r.seq) }));
     const messages = rows.map((r) => ({ key: r.id, value: this.props.encoder.encode(r) }));
-    await this.props.producer.send(this.topic, messages);
     const last = rows[rows.length - 1].seq;
+    const sent = this.props.producer.send(this.topic, messages);
+    if (rows.length === batchSize) {
+      const ahead = this.pool.query<LandedUser & { seq: string }>(SELECT_BATCH, [last, batchSize]);
+      // Used by the next step only if this one moves the cursor to `last`; its failure surfaces there.
+      ahead.catch(() => undefined);
+      this.readAhead = { after: last, rows: ahead };
+    }
+    await sent;
     await this.pool.query('UPDATE relay_cursor SET last_seq = $2, updated_at = now() WHERE name = $1', [this.cursorName, last]);
     this.status.cursor = last;
     this.status.relayed += rows.length;
