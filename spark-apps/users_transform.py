@@ -248,7 +248,7 @@ class StreamSettings:
     keyspace: str = "spark_streams"
     table: str = "created_users"
     starting_offsets: str = "earliest"
-    # Records per micro-batch at most. Every batch costs about a second of fixed work (Spark jobs,
+    # Records per micro-batch at most. Every batch costs one to two seconds of fixed work (Spark jobs,
     # the connector's table lookup, offset commits), so a backlog drains in large batches; a steady
     # stream still makes small ones each trigger.
     max_offsets_per_trigger: int = 100000

@@ -114,11 +114,11 @@ async function saveRun(pool: Pool, s: RunStatus): Promise<void> {
 export async function runIngest(props: IngestRunProps, status: RunStatus = newRunStatus(props)): Promise<RunStatus> {
   const problem = checkRunRequest(props.users, props.seed, props.batchSize ?? MAX_BATCH, props.nat);
   if (problem) throw new Error(problem);
+  const prefetch = props.prefetch ?? 2;
+  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 8) throw new Error(`prefetch must be an integer from 1 to 8, got ${JSON.stringify(prefetch)}`);
   const { pool, sourceUrl } = props;
   const batch = status.batchSize;
   await saveRun(pool, status);
-  const prefetch = props.prefetch ?? 2;
-  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 8) throw new Error(`prefetch must be an integer from 1 to 8, got ${JSON.stringify(prefetch)}`);
   const fetchOne = (page: number) => fetchPage(sourceUrl, { results: batch, seed: status.seed, page, nat: props.nat }, { ...props.fetch, signal: props.signal });
   // Pages are requested in order and written in order; up to `prefetch` are in flight.
   const ahead: ReturnType<typeof fetchOne>[] = [];
