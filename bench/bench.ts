@@ -20,7 +20,7 @@ import { javaBin, mavenLibDir } from '../scripts/services/maven';
 import { assertPortFree, isAlive, sleep, spawnDaemon, stopPid } from '../scripts/services/process';
 import { SPARK_VERSION, startUsersStream, stopUsersStream, usersStreamFiles } from '../scripts/services/spark';
 import {
-  CassandraTracker, connect, Connections, ensurePipeline, ensureServices, envPort, percentile, REPO, runPipeline, RunResult, runRows, sourceUrl, tail, waitForCassandra, workloadCommand,
+  CassandraTracker, connect, Connections, ensurePipeline, ensureServices, envPort, partitionEndOffsets, percentile, REPO, runPipeline, RunResult, runRows, sourceUrl, tail, waitForCassandra, workloadCommand,
 } from '../scripts/local/pipeline';
 import { migratePostgres } from '../workloads/migrate/postgres';
 import { runIngest } from '../workloads/ingest/run';
@@ -293,17 +293,6 @@ function producerPerfRound(lib: string, e: LocalEndpoints, users: number, record
   return Number(m[2]);
 }
 
-/** The topic's end offsets by partition: where the Spark job is done once its commits reach them. */
-async function endOffsets(kafka: Kafka, topic: string): Promise<Record<string, number>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return Object.fromEntries((await admin.fetchTopicOffsets(topic)).map((p) => [String(p.partition), Number(p.high)]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /**
  * The newest micro-batch the job has committed (Cassandra written) whose offsets reach `end`, and
  * when it committed; undefined while there is none. Read from the checkpoint directory, so that
@@ -331,7 +320,8 @@ export function committedThrough(checkpoint: string, topic: string, end: Record<
  */
 async function streamRound(conn: Connections, checkpoint: string, expected: number, timeoutMs: number): Promise<{ usersPerSec: number; batches: number }> {
   const deadline = Date.now() + timeoutMs;
-  const end = await endOffsets(conn.kafka, STREAM_TOPIC);
+  // Where the job is done: its commits reach every partition's end offset.
+  const end = await partitionEndOffsets(conn.kafka, STREAM_TOPIC);
   let done: { batch: number; at: number } | undefined;
   while (!(done = committedThrough(checkpoint, STREAM_TOPIC, end))) {
     if (Date.now() > deadline) throw new Error(`stream round: the bench Spark job did not reach the end of ${STREAM_TOPIC} (${JSON.stringify(end)}) in ${timeoutMs / 1000} s; see ${usersStreamFiles({ home: createContext({ log: () => undefined }).home }, STREAM_INSTANCE).logFile}`);

@@ -207,16 +207,20 @@ export async function connect(e: LocalEndpoints, database: string = e.postgres.d
   };
 }
 
-/** Sum of the end offsets of a topic's partitions (messages ever written, as Kafka counts them). */
-export async function topicEndOffsets(kafka: Kafka, topic: string): Promise<number> {
+/** The end offset of each of a topic's partitions, by partition number. */
+export async function partitionEndOffsets(kafka: Kafka, topic: string): Promise<Record<string, number>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+    return Object.fromEntries((await admin.fetchTopicOffsets(topic)).map((p) => [String(p.partition), Number(p.high)]));
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Sum of the end offsets of a topic's partitions (messages ever written, as Kafka counts them). */
+export async function topicEndOffsets(kafka: Kafka, topic: string): Promise<number> {
+  return Object.values(await partitionEndOffsets(kafka, topic)).reduce((sum, high) => sum + high, 0);
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
