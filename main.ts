@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { App } from 'cdktf';
-import { ConfigError, loadConfig, PipelineConfig } from './stacks/config';
+import { ConfigError, loadConfig, PipelineConfig } from './config';
 import { DockerStack } from './stacks/docker';
 import { KubernetesStack } from './stacks/kubernetes';
 

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { PipelineConfig } from '../stacks/config';
+import { PipelineConfig } from '../config';
 import { Platform } from './platform/spec';
 import { readPythonFiles } from './components/common';
 import { ZooKeeper } from './components/zookeeper';

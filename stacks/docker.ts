@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import { PipelineConfig } from './config';
+import { PipelineConfig } from '../config';
 import { DockerPlatform } from '../constructs/platform/docker';
 import { Pipeline } from '../constructs/pipeline';
 

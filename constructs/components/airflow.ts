@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { dagEnv, ENV, kafkaClientEnv, PORTS, postgresClientEnv } from '../../config/facts';
 import { airflowAppImage, ComponentProps } from './common';
 import { Postgres } from './postgres';
 import { Kafka } from './kafka';
@@ -7,8 +8,8 @@ import { Cassandra } from './cassandra';
 import { Workloads } from './workloads';
 import { SecretRef, ServiceSpec } from '../platform/spec';
 
-export const AIRFLOW_API_PORT = 8080;
-const SCHEDULER_HEALTH_PORT = 8974;
+const AIRFLOW_API_PORT = PORTS.airflow;
+const SCHEDULER_HEALTH_PORT = PORTS.airflowSchedulerHealth;
 
 export interface AirflowProps extends ComponentProps {
   /** Metadata database, and the landing database the DAG counts. */
@@ -60,17 +61,9 @@ export class Airflow extends Construct {
       AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `${this.url}/execution/`,
       AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True',
       // The stage-count check and the ingest call, names fixed in docs/DEVELOPERS.md.
-      INGEST_URL: workloads.ingestUrl,
-      PIPELINE_USERS_PER_RUN: String(a.usersPerRun),
-      PIPELINE_SCHEDULE: a.schedule,
-      PIPELINE_MAX_LAG_ROWS: String(a.maxLagRows),
-      PGHOST: postgres.landing.host,
-      PGPORT: String(postgres.landing.port),
-      PGDATABASE: postgres.landing.database,
-      PGUSER: postgres.landing.user,
-      KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
-      SCHEMA_REGISTRY_URL: schemaRegistry.url,
-      KAFKA_TOPIC: kafka.topic,
+      ...dagEnv({ ingestUrl: workloads.ingestUrl, usersPerRun: a.usersPerRun, schedule: a.schedule, maxLagRows: a.maxLagRows }),
+      ...postgresClientEnv(postgres.landing),
+      ...kafkaClientEnv({ bootstrapServers: kafka.bootstrapServers, schemaRegistryUrl: schemaRegistry.url, topic: kafka.topic }),
       ...cassandra.clientEnv(),
     };
     const secretEnv: Record<string, SecretRef> = {
@@ -78,8 +71,8 @@ export class Airflow extends Construct {
       AIRFLOW__CORE__FERNET_KEY: secret.ref('fernet-key'),
       AIRFLOW__API_AUTH__JWT_SECRET: secret.ref('jwt-secret'),
       AIRFLOW__API__SECRET_KEY: secret.ref('api-secret-key'),
-      PGPASSWORD: postgres.landing.password,
-      CASSANDRA_PASSWORD: cassandra.password,
+      [ENV.pgPassword]: postgres.landing.password,
+      [ENV.cassandraPassword]: cassandra.password,
     };
     const base: Pick<ServiceSpec, 'component' | 'image' | 'resources' | 'runAs'> = {
       component: 'airflow',

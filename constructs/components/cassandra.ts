@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
-import { ComponentProps, componentImage, effectiveReplication, workloadsImage } from './common';
+import { cassandraClientEnv, effectiveReplication, ENV, PORTS } from '../../config/facts';
+import { ComponentProps, componentImage, workloadsImage } from './common';
 import { SecretRef } from '../platform/spec';
 
-export const CASSANDRA_PORT = 9042;
+const CASSANDRA_PORT = PORTS.cassandra;
 
 /**
  * Rotates the built-in superuser away from its first-boot password, replicates system_auth, and
@@ -93,7 +94,7 @@ export class Cassandra extends Construct {
       },
       ports: [
         { name: 'cql', containerPort: CASSANDRA_PORT, hostPort: c.hostPort },
-        { name: 'intra-node', containerPort: 7000 },
+        { name: 'intra-node', containerPort: PORTS.cassandraIntraNode },
       ],
       volumes: [{ kind: 'persistent', name: 'data', mountPath: '/var/lib/cassandra', sizeGiB: c.storageGiB }],
       // The CQL port opens only after the node has joined the ring.
@@ -136,7 +137,7 @@ export class Cassandra extends Construct {
       image: workloadsImage(config),
       args: ['migrate', 'cassandra'],
       env: this.clientEnv(),
-      secretEnv: { CASSANDRA_PASSWORD: this.password },
+      secretEnv: { [ENV.cassandraPassword]: this.password },
       resources: config.workloads.resources,
       runAs: { user: 1000, group: 1000 },
       dependsOn: [{ service: 'cassandra-auth', condition: 'completed' }],
@@ -145,13 +146,9 @@ export class Cassandra extends Construct {
 
   /** CASSANDRA_* variables of docs/DEVELOPERS.md, password excluded (it is a secret). */
   clientEnv(): Record<string, string> {
-    return {
-      CASSANDRA_CONTACT_POINTS: this.contactPoints,
-      CASSANDRA_PORT: String(this.port),
-      CASSANDRA_USERNAME: this.username,
-      CASSANDRA_LOCAL_DC: this.localDataCenter,
-      CASSANDRA_KEYSPACE: this.keyspace,
-      CASSANDRA_REPLICATION_FACTOR: String(this.replicationFactor),
-    };
+    return cassandraClientEnv({
+      contactPoints: this.contactPoints, port: this.port, username: this.username, localDataCenter: this.localDataCenter,
+      keyspace: this.keyspace, replicationFactor: this.replicationFactor,
+    });
   }
 }

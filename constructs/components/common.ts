@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { PipelineConfig } from '../../stacks/config';
+import { PipelineConfig } from '../../config';
+import { AIRFLOW_CONSTRAINTS } from '../../config/facts';
 import { ImageRef, Platform } from '../platform/spec';
 
 /** What every component construct receives. */
@@ -48,9 +49,6 @@ export function sparkAppImage(config: PipelineConfig): ImageRef {
   };
 }
 
-/** The constraints every Airflow Python package is installed with (Airflow 3.3.2, Python 3.11). */
-export const AIRFLOW_CONSTRAINTS = 'constraints/airflow-3.3.2-py3.11.txt';
-
 /**
  * What every Airflow service runs in both image modes: airflow.image (or its local stand-in) with
  * the DAG's Python clients and airflow.dagsDir baked in (images/airflow-app).
@@ -80,11 +78,6 @@ export function workloadsImage(config: PipelineConfig): ImageRef {
       watch: ['workloads/**', 'package.json', 'package-lock.json', 'tsconfig.json'],
     },
   };
-}
-
-/** Smaller of the requested replication and the brokers the platform really runs. */
-export function effectiveReplication(requested: number, replicas: number): number {
-  return Math.max(1, Math.min(requested, replicas));
 }
 
 /** Shell line giving `ord` the replica's ordinal (the trailing -N of a StatefulSet pod name; 0 on Docker). */

@@ -1,13 +1,14 @@
 import { Construct } from 'constructs';
-import { ConsoleKind } from '../../stacks/config';
+import { ConsoleKind } from '../../config';
 
 /** A console that is deployed (console.kind 'none' creates no KafkaConsole). */
 export type DeployedConsoleKind = Exclude<ConsoleKind, 'none'>;
-import { ComponentProps, componentImage, effectiveReplication } from './common';
+import { effectiveReplication, PORTS } from '../../config/facts';
+import { ComponentProps, componentImage } from './common';
 import { Kafka } from './kafka';
 import { SchemaRegistry } from './schema-registry';
 
-export const CONSOLE_PORT = 9021;
+const CONSOLE_PORT = PORTS.console;
 
 export interface KafkaConsoleProps extends ComponentProps {
   /** Cluster the console watches. */

@@ -1,15 +1,13 @@
 import { Construct } from 'constructs';
-import { KafkaMode } from '../../stacks/config';
-import { ComponentProps, componentImage, effectiveReplication, ORDINAL_FROM_HOSTNAME } from './common';
+import { KafkaMode } from '../../config';
+import { effectiveReplication, pipelineTopics, PORTS } from '../../config/facts';
+import { ComponentProps, componentImage, ORDINAL_FROM_HOSTNAME } from './common';
 import { ZooKeeper } from './zookeeper';
 import { Dependency, SecretRef } from '../platform/spec';
 
-/** Listener other services in the network use (cp-all-in-one layout). */
-export const KAFKA_INTERNAL_PORT = 29092;
-/** Listener advertised as localhost:<kafka.hostPort> for clients on the host. */
-export const KAFKA_HOST_PORT = 9092;
-/** KRaft controller listener. */
-export const KAFKA_CONTROLLER_PORT = 29093;
+const KAFKA_INTERNAL_PORT = PORTS.kafkaInternal;
+const KAFKA_HOST_PORT = PORTS.kafka;
+const KAFKA_CONTROLLER_PORT = PORTS.kafkaController;
 
 export interface KafkaProps extends ComponentProps {
   /** The ensemble to register with; required in 'zookeeper' mode, absent in 'kraft'. @default none */
@@ -116,15 +114,15 @@ export class Kafka extends Construct {
 
     const topicsTool = k.mode === 'zookeeper' ? 'kafka-topics' : '/opt/kafka/bin/kafka-topics.sh';
     const rf = effectiveReplication(k.topic.replicationFactor, this.brokers);
-    const create = (topic: string) =>
+    const create = pipelineTopics(k.topic).map(({ topic, partitions }) =>
       `${topicsTool} --bootstrap-server ${this.bootstrapServers} --create --if-not-exists --topic ${topic} ` +
-      `--partitions ${k.topic.partitions} --replication-factor ${rf}`;
+      `--partitions ${partitions} --replication-factor ${rf}`);
     platform.add({
       name: this.topicsJob,
       component: 'kafka',
       kind: 'job',
       image,
-      command: ['bash', '-c', `set -e; ${create(this.topic)}; ${create(this.deadLetterTopic)}; ${topicsTool} --bootstrap-server ${this.bootstrapServers} --describe --topic ${this.topic}`],
+      command: ['bash', '-c', `set -e; ${create.join('; ')}; ${topicsTool} --bootstrap-server ${this.bootstrapServers} --describe --topic ${this.topic}`],
       // The CLI tools read KAFKA_HEAP_OPTS too; a small heap keeps the job inside its limit.
       env: { KAFKA_HEAP_OPTS: '-Xmx256m' },
       resources: { cpu: 0.5, memoryMiB: 512 },

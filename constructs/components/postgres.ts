@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
+import { PORTS } from '../../config/facts';
 import { ComponentProps, componentImage } from './common';
 import { SecretRef } from '../platform/spec';
 
-export const POSTGRES_PORT = 5432;
+const POSTGRES_PORT = PORTS.postgres;
 
 /** Runs once on an empty data directory: one database and one owning role per consumer. */
 const CREATE_DATABASES = `#!/usr/bin/env bash

@@ -1,8 +1,9 @@
 import { Construct } from 'constructs';
-import { ComponentProps, componentImage, effectiveReplication } from './common';
+import { effectiveReplication, PORTS } from '../../config/facts';
+import { ComponentProps, componentImage } from './common';
 import { Kafka } from './kafka';
 
-export const SCHEMA_REGISTRY_PORT = 8081;
+const SCHEMA_REGISTRY_PORT = PORTS.schemaRegistry;
 
 /** Where Apicurio Registry (the imageMode 'local' registry) serves the Confluent-compatible API. */
 export const APICURIO_CCOMPAT_PATH = '/apis/ccompat/v7';

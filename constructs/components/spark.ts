@@ -1,13 +1,14 @@
 import { Construct } from 'constructs';
+import { ENV, PORTS, usersStreamEnv } from '../../config/facts';
 import { ComponentProps, sparkAppImage } from './common';
 import { Kafka } from './kafka';
 import { SchemaRegistry } from './schema-registry';
 import { Cassandra } from './cassandra';
 
-export const SPARK_MASTER_PORT = 7077;
-export const SPARK_MASTER_UI_PORT = 8080;
-export const SPARK_WORKER_UI_PORT = 8081;
-export const SPARK_DRIVER_UI_PORT = 4040;
+const SPARK_MASTER_PORT = PORTS.sparkMaster;
+const SPARK_MASTER_UI_PORT = PORTS.sparkMasterUi;
+const SPARK_WORKER_UI_PORT = PORTS.sparkWorkerUi;
+const SPARK_DRIVER_UI_PORT = PORTS.sparkDriverUi;
 
 export interface SparkProps extends ComponentProps {
   /** Topic the job reads and its dead-letter topic. */
@@ -101,18 +102,15 @@ export class Spark extends Construct {
       image,
       command: ['bash', '-c', `exec ${submit}`],
       env: {
-        KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
-        SCHEMA_REGISTRY_URL: schemaRegistry.url,
-        KAFKA_TOPIC: kafka.topic,
-        DEAD_LETTER_TOPIC: kafka.deadLetterTopic,
-        CASSANDRA_HOST: cassandra.contactPoints,
-        CASSANDRA_PORT: String(cassandra.port),
-        CASSANDRA_USERNAME: cassandra.username,
-        CASSANDRA_LOCAL_DC: cassandra.localDataCenter,
-        CHECKPOINT_DIR: `${STATE_DIR}/checkpoints`,
+        ...usersStreamEnv({
+          kafka: { bootstrapServers: kafka.bootstrapServers, schemaRegistryUrl: schemaRegistry.url, topic: kafka.topic },
+          deadLetterTopic: kafka.deadLetterTopic,
+          cassandra,
+          checkpointDir: `${STATE_DIR}/checkpoints`,
+        }),
         HOME: '/tmp',
       },
-      secretEnv: { CASSANDRA_PASSWORD: cassandra.password },
+      secretEnv: { [ENV.cassandraPassword]: cassandra.password },
       ports: [{ name: 'ui', containerPort: SPARK_DRIVER_UI_PORT }],
       volumes: [{ kind: 'persistent', name: 'state', mountPath: STATE_DIR, sizeGiB: 2 }],
       health: { probe: { tcpPort: SPARK_DRIVER_UI_PORT }, startPeriodSeconds: 60 },

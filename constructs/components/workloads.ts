@@ -1,13 +1,14 @@
 import { Construct } from 'constructs';
+import { ENV, kafkaClientEnv, PORTS, postgresClientEnv } from '../../config/facts';
 import { ComponentProps, workloadsImage } from './common';
 import { Postgres } from './postgres';
 import { Kafka } from './kafka';
 import { SchemaRegistry } from './schema-registry';
 import { HealthCheck } from '../platform/spec';
 
-export const INGEST_PORT = 8000;
-export const RELAY_PORT = 8001;
-export const SOURCE_PORT = 8100;
+const INGEST_PORT = PORTS.ingest;
+const RELAY_PORT = PORTS.relay;
+const SOURCE_PORT = PORTS.source;
 
 export interface WorkloadsProps extends ComponentProps {
   /** Landing database of ingest and relay. */
@@ -52,18 +53,9 @@ export class Workloads extends Construct {
     this.randomuserUrl = w.randomuserUrl || this.sourceUrl;
     this.ingestUrl = `http://ingest:${INGEST_PORT}`;
     this.relayUrl = `http://relay:${RELAY_PORT}`;
-    const pgEnv = {
-      PGHOST: postgres.landing.host,
-      PGPORT: String(postgres.landing.port),
-      PGDATABASE: postgres.landing.database,
-      PGUSER: postgres.landing.user,
-    };
-    const pgSecret = { PGPASSWORD: postgres.landing.password };
-    const kafkaEnv = {
-      KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers,
-      SCHEMA_REGISTRY_URL: schemaRegistry.url,
-      KAFKA_TOPIC: kafka.topic,
-    };
+    const pgEnv = postgresClientEnv(postgres.landing);
+    const pgSecret = { [ENV.pgPassword]: postgres.landing.password };
+    const kafkaEnv = kafkaClientEnv({ bootstrapServers: kafka.bootstrapServers, schemaRegistryUrl: schemaRegistry.url, topic: kafka.topic });
 
     platform.add({
       name: 'source',
@@ -71,7 +63,7 @@ export class Workloads extends Construct {
       kind: 'stateless',
       image,
       args: ['source', 'serve'],
-      env: { HTTP_PORT: String(SOURCE_PORT) },
+      env: { [ENV.httpPort]: String(SOURCE_PORT) },
       ports: [{ name: 'http', containerPort: SOURCE_PORT, hostPort: w.sourceHostPort }],
       health: healthz(SOURCE_PORT),
       resources: w.resources,
@@ -109,7 +101,7 @@ export class Workloads extends Construct {
       kind: 'stateless',
       image,
       args: ['ingest', 'serve'],
-      env: { ...pgEnv, RANDOMUSER_URL: this.randomuserUrl, HTTP_PORT: String(INGEST_PORT) },
+      env: { ...pgEnv, [ENV.randomuserUrl]: this.randomuserUrl, [ENV.httpPort]: String(INGEST_PORT) },
       secretEnv: pgSecret,
       ports: [{ name: 'http', containerPort: INGEST_PORT, hostPort: w.ingestHostPort }],
       health: healthz(INGEST_PORT),
@@ -127,7 +119,7 @@ export class Workloads extends Construct {
       kind: 'stateless',
       image,
       args: ['relay'],
-      env: { ...pgEnv, ...kafkaEnv, HTTP_PORT: String(RELAY_PORT) },
+      env: { ...pgEnv, ...kafkaEnv, [ENV.httpPort]: String(RELAY_PORT) },
       secretEnv: pgSecret,
       ports: [{ name: 'http', containerPort: RELAY_PORT, hostPort: w.relayHostPort }],
       health: healthz(RELAY_PORT),

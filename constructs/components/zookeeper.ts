@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
+import { PORTS } from '../../config/facts';
 import { ComponentProps, componentImage, ORDINAL_FROM_HOSTNAME } from './common';
 
-export const ZOOKEEPER_CLIENT_PORT = 2181;
+const ZOOKEEPER_CLIENT_PORT = PORTS.zookeeper;
 
 /** The ZooKeeper ensemble Kafka keeps its metadata in (kafka.mode 'zookeeper'). */
 export class ZooKeeper extends Construct {
@@ -24,7 +25,7 @@ export class ZooKeeper extends Construct {
       ZOOKEEPER_SYNC_LIMIT: '5',
       KAFKA_HEAP_OPTS: `-Xms${zk.resources.heapMiB}m -Xmx${zk.resources.heapMiB}m`,
     };
-    if (replicas > 1) env.ZOOKEEPER_SERVERS = members.map((h) => `${h}:2888:3888`).join(';');
+    if (replicas > 1) env.ZOOKEEPER_SERVERS = members.map((h) => `${h}:${PORTS.zookeeperPeer}:${PORTS.zookeeperElection}`).join(';');
     platform.add({
       name: this.service,
       component: 'zookeeper',
@@ -35,8 +36,8 @@ export class ZooKeeper extends Construct {
       env,
       ports: [
         { name: 'client', containerPort: ZOOKEEPER_CLIENT_PORT, hostPort: zk.hostPort },
-        { name: 'peer', containerPort: 2888 },
-        { name: 'election', containerPort: 3888 },
+        { name: 'peer', containerPort: PORTS.zookeeperPeer },
+        { name: 'election', containerPort: PORTS.zookeeperElection },
       ],
       volumes: [
         { kind: 'persistent', name: 'data', mountPath: '/var/lib/zookeeper/data', sizeGiB: zk.storageGiB },

@@ -4,7 +4,7 @@ import { Container, ContainerHealthcheck } from '@cdktf/provider-docker/lib/cont
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { Volume } from '@cdktf/provider-docker/lib/volume';
-import { SecretSourceKind, secretValueTokens } from './secrets';
+import { SecretSourceKind, SecretVariable, secretValueTokens, secretVariables } from './secrets';
 import { checkSpec, HealthCheck, ImageRef, Platform, SecretHandle, SecretValue, ServiceKind, ServiceSpec, terraformLiteral as lit } from './spec';
 
 export interface DockerPlatformProps {
@@ -34,6 +34,8 @@ export class DockerPlatform extends Construct implements Platform {
   private readonly images = new Map<string, Image>();
   private readonly rendered = new Map<string, ITerraformDependable[]>();
   private readonly kinds = new Map<string, ServiceKind>();
+  /** The sensitive variables of secretSource 'variables', for the deploy tooling that supplies them. */
+  readonly secretVariables: SecretVariable[] = [];
 
   constructor(scope: Construct, id: string, props: DockerPlatformProps) {
     super(scope, id);
@@ -64,6 +66,7 @@ export class DockerPlatform extends Construct implements Platform {
   secret(name: string, values: Readonly<Record<string, SecretValue>>): SecretHandle {
     if (this.secretTokens.has(name)) throw new Error(`secret '${name}' is defined twice`);
     this.secretTokens.set(name, secretValueTokens(this, name, values, this.props.secretSource));
+    if (this.props.secretSource === 'variables') this.secretVariables.push(...secretVariables(name, values));
     return { name, ref: (key: string) => {
       if (!(key in values)) throw new Error(`secret '${name}' has no key '${key}'`);
       return { secret: name, key };

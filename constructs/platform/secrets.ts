@@ -2,10 +2,26 @@ import { Construct } from 'constructs';
 import { TerraformVariable } from 'cdktf';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { Id } from '@cdktf/provider-random/lib/id';
+import { SECRET_KINDS, SecretKind } from '../../config/facts';
 import { SecretValue } from './spec';
 
 /** Where the values of platform secrets come from. */
 export type SecretSourceKind = 'generate' | 'variables';
+
+/** A sensitive variable the operator (or `npm run up`) supplies as TF_VAR_<variable>. */
+export interface SecretVariable {
+  readonly variable: string;
+  readonly kind: SecretKind;
+  /** Characters of a password; absent for the other kinds. */
+  readonly length?: number;
+}
+
+/** The variables secretValueTokens declares for this secret with secretSource 'variables'. */
+export function secretVariables(secret: string, values: Readonly<Record<string, SecretValue>>): SecretVariable[] {
+  return Object.entries(values).flatMap(([key, value]) => 'generate' in value
+    ? [{ variable: secretVariableName(secret, key), kind: value.generate, ...(value.generate === 'password' ? { length: value.length ?? SECRET_KINDS.password.defaultLength } : {}) }]
+    : []);
+}
 
 /** Terraform variable a secret key is read from with secretSource 'variables' (set it as TF_VAR_<name>). */
 export function secretVariableName(secret: string, key: string): string {
@@ -42,13 +58,12 @@ export function secretValueTokens(
       // A stable name, so the operator can set TF_VAR_<name> without reading the synthesized JSON.
       variable.overrideLogicalId(secretVariableName(secret, key));
       tokens[key] = variable.stringValue;
-    } else if (value.generate === 'password') {
-      tokens[key] = new Password(scope, id, { length: value.length ?? 32, special: false }).result;
-    } else if (value.generate === 'fernet') {
-      // random_id's url-safe base64 drops the padding a Fernet key must carry.
-      tokens[key] = `${new Id(scope, id, { byteLength: 32 }).b64Url}=`;
     } else {
-      tokens[key] = new Id(scope, id, { byteLength: 16 }).b64Url;
+      const kind = SECRET_KINDS[value.generate];
+      tokens[key] = kind.bytes === undefined
+        ? new Password(scope, id, { length: value.length ?? kind.defaultLength!, special: false }).result
+        // random_id's url-safe base64 drops the padding a Fernet key must carry: the kind's suffix restores it.
+        : `${new Id(scope, id, { byteLength: kind.bytes }).b64Url}${kind.suffix ?? ''}`;
     }
   }
   return tokens;

@@ -3,6 +3,7 @@
  * services once as ServiceSpecs; a Platform turns them into Docker or Kubernetes resources.
  * Nothing in this file knows a provider.
  */
+import { SecretKind } from '../../config/facts';
 
 /** Where an image comes from: pulled by name, or built from a Dockerfile in the repository. */
 export interface ImageRef {
@@ -31,12 +32,8 @@ export interface SecretRef {
 
 /** How a secret value is produced. */
 export type SecretValue =
-  /** Random alphanumeric password (alphanumeric so it is safe in URLs, SQL and shell). */
-  | { readonly generate: 'password'; readonly length?: number }
-  /** 32 random bytes as url-safe base64 (an Airflow/cryptography Fernet key). */
-  | { readonly generate: 'fernet' }
-  /** 16 random bytes as url-safe base64 without padding (a KRaft cluster id). */
-  | { readonly generate: 'cluster-id' }
+  /** Generated, of one of the kinds in config/facts/secrets.ts; `length` for a password. */
+  | { readonly generate: SecretKind; readonly length?: number }
   /** Built from other keys of the same secret, e.g. a connection URL that embeds a password. */
   | { readonly derive: (valueOf: (key: string) => string) => string };
 

@@ -2,7 +2,7 @@
 // requirements pinned to what scripts/deploy/terraform.sh put in the offline provider mirror.
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
-import { loadConfig } from '../../stacks/config';
+import { loadConfig } from '../../config';
 import { DockerStack } from '../../stacks/docker';
 
 /** Versions in the mirror, exported by terraform.sh's env.sh (RTDS_PROVIDER_<NAME>=<version>). */

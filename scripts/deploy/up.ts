@@ -8,7 +8,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { loadConfig } from '../../stacks/config';
+import { loadConfig } from '../../config';
 import {
   ContainerState, containerStates, deployHome, deploySecrets, localImageProblems, log, prepareToolchain, repoRoot, run, sleep, synth,
 } from './engine';

@@ -2,7 +2,7 @@
 // on the real stack synthesized in memory (no engine needed).
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
-import { loadConfig } from '../../stacks/config';
+import { loadConfig } from '../../config';
 import { DockerStack } from '../../stacks/docker';
 import { mirroredProviders, pinToMirror } from '../../scripts/deploy/offline-app';
 import { generateSecret } from '../../scripts/deploy/engine';

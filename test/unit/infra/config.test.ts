@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ConfigError, configFields, configWith, DEFAULT_CONFIG, envNameFor, loadConfig } from '../../../stacks/config';
+import { ConfigError, configFields, configWith, DEFAULT_CONFIG, envNameFor, loadConfig } from '../../../config';
 
 /** The ConfigError message of building a config from this overlay (fails the test if it is accepted). */
 function rejection(overlay: object): string {

@@ -1,6 +1,6 @@
 import { readGolden, splitStack, writeGolden } from './golden';
 import { synthBoth } from './synth';
-import { DeepPartial, PipelineConfig } from '../../../stacks/config';
+import { DeepPartial, PipelineConfig } from '../../../config';
 
 /** The defaults, and what `npm run up` deploys on a machine without an image registry. */
 const VARIANTS: Record<string, DeepPartial<PipelineConfig>> = {

@@ -4,7 +4,7 @@ import { Testing, TerraformStack } from 'cdktf';
 import { DockerPlatform, goDuration } from '../../../constructs/platform/docker';
 import { KubernetesPlatform } from '../../../constructs/platform/kubernetes';
 import { Platform, ServiceSpec, terraformLiteral } from '../../../constructs/platform/spec';
-import { configWith } from '../../../stacks/config';
+import { configWith } from '../../../config';
 import { DockerStack } from '../../../stacks/docker';
 import { FIXTURE_REPO } from './synth';
 

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { Testing } from 'cdktf';
-import { configWith, DeepPartial, PipelineConfig } from '../../../stacks/config';
+import { configWith, DeepPartial, PipelineConfig } from '../../../config';
 import { DockerStack } from '../../../stacks/docker';
 import { KubernetesStack } from '../../../stacks/kubernetes';
 

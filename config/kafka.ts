@@ -1,0 +1,57 @@
+import { DEAD_LETTER_TOPIC, DEFAULT_PARTITIONS, HOST_PORTS, UPSTREAM_IMAGES, USERS_TOPIC } from './facts';
+import { checkJvmFits, checkOneOf, JvmResources, Problem } from './rules';
+
+/** How Kafka keeps its cluster metadata. */
+export type KafkaMode = 'zookeeper' | 'kraft';
+export const KAFKA_MODES: readonly KafkaMode[] = ['zookeeper', 'kraft'];
+
+export interface KafkaTopicConfig {
+  /** @default 'users_created' (config/facts/topics.ts) */
+  readonly name: string;
+  /** Where the Spark job sends records it cannot decode; it gets `partitions` too. @default 'users_created_dlq' */
+  readonly deadLetterName: string;
+  /** Partitions of both topics, on every platform and locally. @default 3 */
+  readonly partitions: number;
+  /** Replication factor on Kubernetes; Docker runs one broker and uses 1. @default 3 */
+  readonly replicationFactor: number;
+}
+
+export interface KafkaConfig {
+  /** 'zookeeper' (Confluent cp-kafka on ZooKeeper, as the seed) or 'kraft' (apache/kafka 4, no ZooKeeper). @default 'zookeeper' */
+  readonly mode: KafkaMode;
+  /** Broker image in ZooKeeper mode. @default 'confluentinc/cp-kafka:<Confluent Platform>' */
+  readonly zookeeperModeImage: string;
+  /** Broker image in KRaft mode. @default 'apache/kafka:<Kafka KRaft>' */
+  readonly kraftModeImage: string;
+  /** Host port of the PLAINTEXT_HOST listener (advertised as localhost:<port>); 0 = not published. @default 9092 */
+  readonly hostPort: number;
+  /** Brokers on Kubernetes; Docker runs one. @default 3 */
+  readonly replicas: number;
+  readonly topic: KafkaTopicConfig;
+  /** @default { cpu: 1, memoryMiB: 1536, heapMiB: 768 } */
+  readonly resources: JvmResources;
+  /** @default 5 */
+  readonly storageGiB: number;
+}
+
+export const KAFKA_DEFAULTS: KafkaConfig = {
+  mode: 'zookeeper',
+  zookeeperModeImage: UPSTREAM_IMAGES.kafka,
+  kraftModeImage: UPSTREAM_IMAGES.kafkaKraft,
+  hostPort: HOST_PORTS.kafka,
+  replicas: 3,
+  topic: { name: USERS_TOPIC, deadLetterName: DEAD_LETTER_TOPIC, partitions: DEFAULT_PARTITIONS, replicationFactor: 3 },
+  resources: { cpu: 1, memoryMiB: 1536, heapMiB: 768 },
+  storageGiB: 5,
+};
+
+export function validateKafka(k: KafkaConfig, bad: Problem): void {
+  checkOneOf('kafka.mode', k.mode, KAFKA_MODES, bad);
+  if (k.topic.replicationFactor > k.replicas)
+    bad('kafka.topic.replicationFactor', k.topic.replicationFactor, `cannot exceed kafka.replicas (${k.replicas})`);
+  for (const [field, value] of [['kafka.topic.name', k.topic.name], ['kafka.topic.deadLetterName', k.topic.deadLetterName]] as const) {
+    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(value)) bad(field, value, 'must be a Kafka topic name (letters, digits, . _ -)');
+  }
+  if (k.topic.name === k.topic.deadLetterName) bad('kafka.topic.deadLetterName', k.topic.deadLetterName, 'must differ from kafka.topic.name');
+  checkJvmFits('kafka', k.resources, bad);
+}
