@@ -15,13 +15,14 @@ import { UserEncoder, userSchemaText, valueSubject } from './relay/avro';
 import { registerUserSchema, SchemaRegistry } from './relay/registry';
 import { Relay } from './relay/relay';
 import { startRelayService } from './relay/service';
+import { ENV, PORTS } from '../config/facts';
 
 const USAGE = `usage: rtds <command>
   source serve                 randomuser-compatible API on HTTP_PORT (8100); SOURCE_RATE_LIMIT req/s (50)
   ingest serve                 control API on HTTP_PORT (8000): POST /runs {users, seed?}, GET /runs/:id
   ingest run --users N [--seed S] [--batch-size B] [--nat US,GB]
                                lands N users from RANDOMUSER_URL, with a progress bar
-  relay                        landing_users → Kafka KAFKA_TOPIC (users_created); health on HTTP_PORT (8001)
+  relay                        landing_users → Kafka KAFKA_TOPIC; health on HTTP_PORT (8001)
   migrate postgres             applies workloads/migrations/postgres
   migrate cassandra            applies workloads/migrations/cassandra (CASSANDRA_REPLICATION_FACTOR, 1)
   register-schema              registers workloads/schema/user.avsc as <KAFKA_TOPIC>-value, BACKWARD`;
@@ -62,7 +63,7 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
   switch (key) {
     case 'source serve': {
       parseFlags(args, []);
-      const source = await startSource({ port: httpPort(env, 8100), ratePerSecond: positiveInt(env, 'SOURCE_RATE_LIMIT', 50) });
+      const source = await startSource({ port: httpPort(env, PORTS.source), ratePerSecond: positiveInt(env, 'SOURCE_RATE_LIMIT', 50) });
       await untilSignal();
       await source.close();
       return 0;
@@ -71,7 +72,7 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       parseFlags(args, []);
       const pg = postgresConfig(env);
       const sourceUrl = randomuserUrl(env);
-      const port = httpPort(env, 8000);
+      const port = httpPort(env, PORTS.ingest);
       await migratePostgres(pg);
       const pool = new Pool({ ...pg, max: 4, application_name: 'rtds-ingest' });
       pool.on('error', (e) => log('warn', 'ingest', 'idle PostgreSQL connection failed', { error: e.message }));
@@ -108,7 +109,7 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       parseFlags(args, []);
       const pg = postgresConfig(env);
       const kafka = kafkaConfig(env);
-      const port = httpPort(env, 8001);
+      const port = httpPort(env, PORTS.relay);
       const batchSize = positiveInt(env, 'RELAY_BATCH_SIZE', 2000);
       await migratePostgres(pg);
       const schemaId = await registerSchema(env);
@@ -134,7 +135,7 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
     }
     case 'migrate cassandra': {
       parseFlags(args, []);
-      const r = await migrateCassandra(cassandraConfig(env), { replicationFactor: positiveInt(env, 'CASSANDRA_REPLICATION_FACTOR', 1) });
+      const r = await migrateCassandra(cassandraConfig(env), { replicationFactor: positiveInt(env, ENV.cassandraReplicationFactor, 1) });
       process.stdout.write(`cassandra: applied ${r.applied.length} (${r.applied.join(', ') || 'none'}), ${r.alreadyApplied} already applied\n`);
       return 0;
     }

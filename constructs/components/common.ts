@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PipelineConfig } from '../../config';
-import { AIRFLOW_CONSTRAINTS } from '../../config/facts';
+import { AIRFLOW_CONSTRAINTS, COPY_DEPENDENCIES, LOCAL_IMAGE_ARGS, UPSTREAM_IMAGES } from '../../config/facts';
 import { ImageRef, Platform } from '../platform/spec';
 
 /** What every component construct receives. */
@@ -22,7 +22,9 @@ export type LocalImageDir =
  */
 export function componentImage(config: PipelineConfig, dir: LocalImageDir, upstream: string): ImageRef {
   if (config.imageMode === 'upstream') return { name: upstream };
-  return { name: `rtdatastream/${dir}:${softwareVersion(upstream)}`, build: { context: `images/${dir}` } };
+  // The Dockerfile's version ARGs come from config/facts: the images carry no version of their own.
+  const args = LOCAL_IMAGE_ARGS[dir];
+  return { name: `rtdatastream/${dir}:${softwareVersion(upstream)}`, build: { context: `images/${dir}`, ...(Object.keys(args).length ? { args } : {}) } };
 }
 
 /** The software version of an image tag: variant suffixes (-scala2.12-java17-...) describe the upstream build. */
@@ -42,7 +44,7 @@ export function sparkAppImage(config: PipelineConfig): ImageRef {
     build: {
       context: '.',
       dockerfile: 'images/spark-app/Dockerfile',
-      args: { SPARK_IMAGE: base.name, APPS_DIR: apps },
+      args: { SPARK_IMAGE: base.name, APPS_DIR: apps, COPY_DEPENDENCIES },
       base,
       watch: ['images/spark-app/**', `${apps}/*.py`, `${apps}/requirements.txt`, `${apps}/jars/pom.xml`],
     },
@@ -61,7 +63,7 @@ export function airflowAppImage(config: PipelineConfig): ImageRef {
     build: {
       context: '.',
       dockerfile: 'images/airflow-app/Dockerfile',
-      args: { AIRFLOW_IMAGE: base.name, DAGS_DIR: dags },
+      args: { AIRFLOW_IMAGE: base.name, DAGS_DIR: dags, AIRFLOW_CONSTRAINTS },
       base,
       watch: ['images/airflow-app/**', AIRFLOW_CONSTRAINTS, `${dags}/*.py`],
     },
@@ -75,7 +77,9 @@ export function workloadsImage(config: PipelineConfig): ImageRef {
     build: {
       context: '.',
       dockerfile: 'workloads/Dockerfile',
-      watch: ['workloads/**', 'package.json', 'package-lock.json', 'tsconfig.json'],
+      args: { NODE_IMAGE: UPSTREAM_IMAGES.node },
+      // The workloads read the topic, port and env-contract facts from config/ at build time.
+      watch: ['workloads/**', 'config/**', 'package.json', 'package-lock.json', 'tsconfig.json'],
     },
   };
 }

@@ -1,9 +1,10 @@
 // What `npm run up`, `npm run down` and the deploy tests share: the toolchain scripts, the
 // deploy secrets, synthesis of the offline app, and the project's resources on the engine.
 import { execFileSync, spawnSync, SpawnSyncOptions } from 'child_process';
-import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { generateSecret, LOCAL_IMAGE_VERSIONS } from '../../config/facts';
+import type { SecretVariable } from '../../constructs/platform/secrets';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 export const stackDir = path.join(repoRoot, 'cdktf.out', 'stacks', 'docker');
@@ -55,14 +56,13 @@ export function synth(env: NodeJS.ProcessEnv): void {
 }
 
 interface SynthesizedStack {
-  variable?: Record<string, { description?: string; sensitive?: boolean }>;
   resource?: Record<string, Record<string, { name?: string; build?: { context?: string } }>>;
 }
 
 /**
  * Local images are tagged with the upstream version they stand in for, but built from
- * images/<dir>/Dockerfile, which names its version in LABEL org.opencontainers.image.version.
- * Returns the problems: a missing Dockerfile, or a Dockerfile that builds another version.
+ * images/<dir>/Dockerfile at the version config/facts gives (its ARGs, and the shared layers
+ * images.ts builds). Returns the problems: a missing Dockerfile, or a tag of another version.
  */
 export function localImageProblems(): string[] {
   const problems: string[] = [];
@@ -75,9 +75,9 @@ export function localImageProblems(): string[] {
       problems.push(`${image.name}: images/${m[1]}/Dockerfile does not exist`);
       continue;
     }
-    const label = /org\.opencontainers\.image\.version="([^"]+)"/.exec(fs.readFileSync(dockerfile, 'utf8'))?.[1];
-    if (label !== m[2]) {
-      problems.push(`${image.name}: images/${m[1]}/Dockerfile builds version ${label ?? '(no LABEL org.opencontainers.image.version)'}, the stack asks for ${m[2]}`);
+    const built = LOCAL_IMAGE_VERSIONS[m[1]];
+    if (built !== m[2]) {
+      problems.push(`${image.name}: images/${m[1]}/Dockerfile builds version ${built ?? '(none in config/facts LOCAL_IMAGE_VERSIONS)'}, the stack asks for ${m[2]}`);
     }
   }
   return problems;
@@ -89,21 +89,13 @@ export function readStack(): SynthesizedStack {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as SynthesizedStack;
 }
 
-/** A value of the kind the variable's description names: `<secret>.<key> (<kind>)`. */
-export function generateSecret(kind: string): string {
-  switch (kind) {
-    case 'password': {
-      // Alphanumeric: safe in URLs, SQL and shell, like the random provider's special=false.
-      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-      return Array.from(randomBytes(32), (b) => alphabet[b % alphabet.length]).join('');
-    }
-    case 'fernet':
-      return randomBytes(32).toString('base64url') + '=';
-    case 'cluster-id':
-      return randomBytes(16).toString('base64url');
-    default:
-      throw new Error(`unknown secret kind '${kind}'`);
-  }
+/** The sensitive variables the synthesized stack declares, with their kinds (written by offline-app.ts). */
+export const SECRET_VARIABLES_FILE = 'secret-variables.json';
+
+function secretVariables(): SecretVariable[] {
+  const file = path.join(stackDir, SECRET_VARIABLES_FILE);
+  if (!fs.existsSync(file)) throw new Error(`${file} does not exist: synthesize with scripts/deploy/offline-app.ts first`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as SecretVariable[];
 }
 
 /**
@@ -115,12 +107,9 @@ export function deploySecrets(env: NodeJS.ProcessEnv = process.env): Record<stri
   const kept: Record<string, string> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
   const vars: Record<string, string> = {};
   let changed = false;
-  for (const [name, v] of Object.entries(readStack().variable ?? {})) {
-    if (!v.sensitive) continue;
-    const kind = /\(([a-z-]+)\)\s*$/.exec(v.description ?? '')?.[1];
-    if (!kind) throw new Error(`variable '${name}' has no '(kind)' at the end of its description: cannot generate it`);
-    if (!kept[name]) { kept[name] = generateSecret(kind); changed = true; }
-    vars[`TF_VAR_${name}`] = kept[name];
+  for (const { variable, kind, length } of secretVariables()) {
+    if (!kept[variable]) { kept[variable] = generateSecret(kind, length); changed = true; }
+    vars[`TF_VAR_${variable}`] = kept[variable];
   }
   if (changed) {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });

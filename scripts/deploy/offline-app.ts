@@ -1,9 +1,11 @@
 // The cdktf app `npm run up` synthesizes: the same Docker stack as main.ts, with its provider
 // requirements pinned to what scripts/deploy/terraform.sh put in the offline provider mirror.
+import * as fs from 'fs';
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { loadConfig } from '../../config';
 import { DockerStack } from '../../stacks/docker';
+import { SECRET_VARIABLES_FILE, stackDir } from './engine';
 
 /** Versions in the mirror, exported by terraform.sh's env.sh (RTDS_PROVIDER_<NAME>=<version>). */
 export function mirroredProviders(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -32,4 +34,6 @@ if (require.main === module) {
   const stack = new DockerStack(app, 'docker', { config, repoDir: path.resolve(__dirname, '../..') });
   pinToMirror(stack, mirroredProviders(process.env));
   app.synth();
+  // What deploySecrets generates TF_VAR_* values for, kind by kind: no parsing of descriptions.
+  fs.writeFileSync(path.join(stackDir, SECRET_VARIABLES_FILE), JSON.stringify(stack.platform.secretVariables, null, 2) + '\n');
 }

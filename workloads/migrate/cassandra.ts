@@ -12,7 +12,8 @@ export interface CassandraMigrateProps {
   readonly dir?: string;
 }
 
-export const KEYSPACE = 'spark_streams';
+export { CASSANDRA_KEYSPACE as KEYSPACE } from '../../config/facts';
+import { CASSANDRA_KEYSPACE as KEYSPACE } from '../../config/facts';
 
 /**
  * Creates keyspace spark_streams and applies workloads/migrations/cassandra in order. A

@@ -4,7 +4,7 @@ import { assetPath } from '../shared/assets';
 import { err, ok, Result } from '../shared/result';
 import { UserRecord } from '../shared/user';
 
-/** The subject of the value schema for topic users_created (TopicNameStrategy). */
+/** The subject of a topic's value schema (TopicNameStrategy). */
 export const valueSubject = (topic: string): string => `${topic}-value`;
 
 export function userSchemaText(): string {

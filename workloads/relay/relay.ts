@@ -5,6 +5,7 @@ import { log } from '../shared/log';
 import { Metrics } from '../shared/metrics';
 import { USER_COLUMNS } from '../shared/user';
 import { LandedUser, UserEncoder } from './avro';
+import { USERS_TOPIC } from '../../config/facts';
 
 /** Only one relay moves the cursor at a time; a second one waits for this lock. */
 export const RELAY_LOCK = 7_252_002;
@@ -13,7 +14,7 @@ export interface RelayProps {
   readonly postgres: PostgresConfig;
   readonly producer: UsersProducer;
   readonly encoder: UserEncoder;
-  /** @default 'users_created' */
+  /** @default USERS_TOPIC (config/facts/topics.ts) */
   readonly topic?: string;
   /** Rows read, sent and committed together. @default 2000 */
   readonly batchSize?: number;
@@ -58,7 +59,7 @@ export class Relay {
   constructor(private readonly props: RelayProps) {
     this.pool = new Pool({ ...props.postgres, max: 2, application_name: 'rtds-relay' });
     this.pool.on('error', (e) => log('warn', 'relay', 'idle PostgreSQL connection failed', { error: e.message }));
-    this.topic = props.topic ?? 'users_created';
+    this.topic = props.topic ?? USERS_TOPIC;
     this.cursorName = props.cursorName ?? this.topic;
     this.metrics.declare('records_total', 'records acknowledged by Kafka');
     this.metrics.declare('batches_total', 'batches acknowledged by Kafka');

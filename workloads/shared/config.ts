@@ -1,7 +1,11 @@
 /**
- * Configuration from the environment, with the names of docs/DEVELOPERS.md. Every reader
- * throws a ConfigError naming the variable and the value it did not accept.
+ * Configuration from the environment, with the names of the contract in config/facts/contract.ts
+ * (docs/DEVELOPERS.md). Every reader throws a ConfigError naming the variable and the value it
+ * did not accept.
  */
+import { ENV, parsePort, PORTS, USERS_TOPIC } from '../../config/facts';
+import { DEFAULT_DATA_CENTER } from '../../config/cassandra';
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export class ConfigError extends Error {
@@ -24,9 +28,10 @@ function optional(env: Env, name: string, fallback: string): string {
 
 export function port(env: Env, name: string, fallback?: number): number {
   const raw = fallback === undefined ? required(env, name) : optional(env, name, String(fallback));
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name}=${JSON.stringify(raw)} is not a port number (0-65535)`);
-  return n;
+  // 0 asks the server to pick a free port (tests).
+  const parsed = parsePort(name, raw, true);
+  if ('error' in parsed) throw new ConfigError(parsed.error);
+  return parsed.port;
 }
 
 export function positiveInt(env: Env, name: string, fallback: number): number {
@@ -59,11 +64,11 @@ export interface PostgresConfig {
 /** libpq names; PGPASSWORD is required because the local and deployed databases use password auth. */
 export function postgresConfig(env: Env = process.env): PostgresConfig {
   return {
-    host: required(env, 'PGHOST'),
-    port: port(env, 'PGPORT', 5432),
-    database: required(env, 'PGDATABASE'),
-    user: required(env, 'PGUSER'),
-    password: required(env, 'PGPASSWORD'),
+    host: required(env, ENV.pgHost),
+    port: port(env, ENV.pgPort, PORTS.postgres),
+    database: required(env, ENV.pgDatabase),
+    user: required(env, ENV.pgUser),
+    password: required(env, ENV.pgPassword),
   };
 }
 
@@ -73,7 +78,7 @@ export interface KafkaConfig {
 }
 
 export function kafkaConfig(env: Env = process.env): KafkaConfig {
-  const raw = required(env, 'KAFKA_BOOTSTRAP_SERVERS');
+  const raw = required(env, ENV.kafkaBootstrapServers);
   const servers = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const s of servers) {
     const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(s);
@@ -81,22 +86,22 @@ export function kafkaConfig(env: Env = process.env): KafkaConfig {
       throw new ConfigError(`KAFKA_BOOTSTRAP_SERVERS=${JSON.stringify(raw)}: ${JSON.stringify(s)} is not host:port`);
   }
   if (servers.length === 0) throw new ConfigError('KAFKA_BOOTSTRAP_SERVERS is empty');
-  const topic = optional(env, 'KAFKA_TOPIC', 'users_created');
+  const topic = optional(env, ENV.kafkaTopic, USERS_TOPIC);
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new ConfigError(`KAFKA_TOPIC=${JSON.stringify(topic)} is not a valid topic name`);
   return { bootstrapServers: servers, topic };
 }
 
 export function schemaRegistryUrl(env: Env = process.env): string {
-  return url(env, 'SCHEMA_REGISTRY_URL').replace(/\/+$/, '');
+  return url(env, ENV.schemaRegistryUrl).replace(/\/+$/, '');
 }
 
 /** The bundled source on its default port; `https://randomuser.me/api/` switches to the real API. */
 export function randomuserUrl(env: Env = process.env): string {
-  return url(env, 'RANDOMUSER_URL', 'http://127.0.0.1:8100/api/');
+  return url(env, ENV.randomuserUrl, `http://127.0.0.1:${PORTS.source}/api/`);
 }
 
 export function httpPort(env: Env, fallback: number): number {
-  return port(env, 'HTTP_PORT', fallback);
+  return port(env, ENV.httpPort, fallback);
 }
 
 export interface CassandraConfig {
@@ -108,15 +113,15 @@ export interface CassandraConfig {
 }
 
 export function cassandraConfig(env: Env = process.env): CassandraConfig {
-  const contactPoints = required(env, 'CASSANDRA_CONTACT_POINTS').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const username = env.CASSANDRA_USERNAME?.trim() || undefined;
-  const password = env.CASSANDRA_PASSWORD?.trim() || undefined;
+  const contactPoints = required(env, ENV.cassandraContactPoints).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const username = env[ENV.cassandraUsername]?.trim() || undefined;
+  const password = env[ENV.cassandraPassword]?.trim() || undefined;
   if ((username === undefined) !== (password === undefined))
     throw new ConfigError('CASSANDRA_USERNAME and CASSANDRA_PASSWORD must be set together');
   return {
     contactPoints,
-    port: port(env, 'CASSANDRA_PORT', 9042),
-    localDataCenter: optional(env, 'CASSANDRA_LOCAL_DC', 'datacenter1'),
+    port: port(env, ENV.cassandraPort, PORTS.cassandra),
+    localDataCenter: optional(env, ENV.cassandraLocalDc, DEFAULT_DATA_CENTER),
     username,
     password,
   };

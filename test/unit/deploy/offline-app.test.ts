@@ -2,14 +2,14 @@
 // on the real stack synthesized in memory (no engine needed).
 import * as path from 'path';
 import { App, Testing } from 'cdktf';
-import { loadConfig } from '../../config';
-import { DockerStack } from '../../stacks/docker';
-import { mirroredProviders, pinToMirror } from '../../scripts/deploy/offline-app';
-import { generateSecret } from '../../scripts/deploy/engine';
-import { parseUpArgs } from '../../scripts/deploy/up';
-import { parseDownArgs } from '../../scripts/deploy/down';
+import { loadConfig } from '../../../config';
+import { generateSecret } from '../../../config/facts';
+import { DockerStack } from '../../../stacks/docker';
+import { mirroredProviders, pinToMirror } from '../../../scripts/deploy/offline-app';
+import { parseUpArgs } from '../../../scripts/deploy/up';
+import { parseDownArgs } from '../../../scripts/deploy/down';
 
-const repoDir = path.resolve(__dirname, '../..');
+const repoDir = path.resolve(__dirname, '../../..');
 
 function stack(env: NodeJS.ProcessEnv) {
   const config = loadConfig({ env: { ...env }, cwd: repoDir });
@@ -17,7 +17,7 @@ function stack(env: NodeJS.ProcessEnv) {
   return { config, stack: new DockerStack(app, 'docker', { config, repoDir }) };
 }
 
-type Json = { terraform: { required_providers: Record<string, { version: string }> }; provider?: Record<string, unknown>; resource: Record<string, unknown> };
+type Json = { terraform: { required_providers: Record<string, { version: string }> }; provider?: Record<string, unknown>; resource: Record<string, unknown>; variable?: Record<string, unknown> };
 const synthesized = (s: DockerStack) => JSON.parse(Testing.synth(s)) as Json;
 
 describe('offline deploy app', () => {
@@ -43,11 +43,22 @@ describe('offline deploy app', () => {
 describe('deploy secrets and arguments', () => {
   test('generate the shapes the services expect', () => {
     expect(generateSecret('password')).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(generateSecret('password', 48)).toMatch(/^[A-Za-z0-9]{48}$/);
     expect(Buffer.from(generateSecret('fernet'), 'base64url')).toHaveLength(32);
     expect(generateSecret('fernet')).toMatch(/=$/);
     expect(generateSecret('cluster-id')).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(generateSecret('password')).not.toBe(generateSecret('password'));
-    expect(() => generateSecret('pin')).toThrow("unknown secret kind 'pin'");
+    expect(() => generateSecret('pin')).toThrow("unknown secret kind 'pin' (known: password, fernet, cluster-id)");
+  });
+
+  test('are listed with their kind and length by the stack, so nothing parses a description', () => {
+    const { stack: s } = stack({ RTDS_SECRET_SOURCE: 'variables' });
+    const byName = Object.fromEntries(s.platform.secretVariables.map((v) => [v.variable, v]));
+    expect(byName.airflow_jwt_secret).toEqual({ variable: 'airflow_jwt_secret', kind: 'password', length: 48 });
+    expect(byName.airflow_fernet_key).toEqual({ variable: 'airflow_fernet_key', kind: 'fernet' });
+    expect(byName.postgres_landing_password).toEqual({ variable: 'postgres_landing_password', kind: 'password', length: 32 });
+    const declared = Object.keys(synthesized(s).variable ?? {}).sort();
+    expect(s.platform.secretVariables.map((v) => v.variable).sort()).toEqual(declared);
   });
 
   test('reject unknown or malformed arguments with the argument named', () => {
