@@ -13,16 +13,16 @@ import * as os from 'os';
 import * as path from 'path';
 import { concurrent as cassandraConcurrent } from 'cassandra-driver';
 import { Kafka } from 'kafkajs';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
+import { CASSANDRA_KEYSPACE, CASSANDRA_TABLE, KAFKA_TOOLS, LOCAL_PORTS, localPort, VERSIONS } from '../config/facts';
 import { LocalEndpoints, workloadEnv } from '../scripts/services/endpoints';
 import { createContext } from '../scripts/services/lifecycle';
 import { javaBin, mavenLibDir } from '../scripts/services/maven';
-import { assertPortFree, isAlive, sleep, spawnDaemon, stopPid } from '../scripts/services/process';
-import { SPARK_VERSION, startUsersStream, stopUsersStream, usersStreamFiles } from '../scripts/services/spark';
-import {
-  CassandraTracker, connect, Connections, ensurePipeline, ensureServices, envPort, partitionEndOffsets, percentile, REPO, runPipeline, RunResult, runRows, sourceUrl, tail, waitForCassandra, workloadCommand,
-} from '../scripts/local/pipeline';
-import { migratePostgres } from '../workloads/migrate/postgres';
+import { assertPortFree, isAlive, processFiles, sleep, spawnDaemon, stopPid, tail } from '../scripts/services/process';
+import { startUsersStream, stopUsersStream, usersStreamFiles } from '../scripts/local/users-stream';
+import { CassandraTracker, connect, Connections, partitionEndOffsets, percentile, runRows, waitForCassandra } from '../scripts/local/measure';
+import { ensurePipeline, ensureServices, REPO, runPipeline, RunResult, sourceUrl, workloadCommand } from '../scripts/local/pipeline';
+import { deleteTopics, pipelinePartitions, scratchDatabase, scratchTopics, superuserClient } from '../scripts/local/scratch';
 import { runIngest } from '../workloads/ingest/run';
 import { fetchPage } from '../workloads/ingest/fetch';
 import { UserEncoder, userSchemaText, valueSubject } from '../workloads/relay/avro';
@@ -109,13 +109,14 @@ const STREAM_TOPIC = `rtds_bench_stream_${RUN_TAG}`;
 const PERF_TOPIC = `rtds_bench_perf_${RUN_TAG}`;
 const SEED_TOPIC = `rtds_bench_seed_${RUN_TAG}`;
 const BENCH_DLQ = `rtds_bench_dlq_${RUN_TAG}`;
+const BENCH_TOPICS = [RELAY_TOPIC, STREAM_TOPIC, PERF_TOPIC, SEED_TOPIC, BENCH_DLQ];
 const STREAM_TABLE = 'bench_stream_users';
 const DRIVER_TABLE = 'bench_driver_users';
 const STREAM_INSTANCE = 'bench-stream';
 const LANDING_COLUMNS = 'id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, nat, ingested_at, run_id, source_seed, source_page';
 
 function benchSourcePort(): number {
-  return envPort('RTDS_BENCH_SOURCE_PORT', 18110);
+  return localPort(LOCAL_PORTS.benchSource);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,13 +124,7 @@ function benchSourcePort(): number {
 // ---------------------------------------------------------------------------------------------
 
 async function freshDatabase(e: LocalEndpoints): Promise<PostgresConfig> {
-  const admin = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: 'postgres' });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${BENCH_DB} OWNER ${e.postgres.user}`);
-  await admin.end();
-  const cfg = { host: e.postgres.host, port: e.postgres.port, user: e.postgres.user, password: e.postgres.password, database: BENCH_DB };
-  await migratePostgres(cfg);
+  const { cfg } = await scratchDatabase(e, BENCH_DB);
   const pool = new Pool({ ...cfg, max: 1 });
   // The reference table: the landing table's shape and indexes, without the NOTIFY trigger.
   await pool.query('CREATE TABLE landing_copy (LIKE landing_users INCLUDING ALL)');
@@ -138,7 +133,7 @@ async function freshDatabase(e: LocalEndpoints): Promise<PostgresConfig> {
 }
 
 async function dropDatabase(e: LocalEndpoints): Promise<void> {
-  const admin = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: 'postgres' });
+  const admin = superuserClient(e);
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${BENCH_DB} WITH (FORCE)`);
   await admin.end();
@@ -150,38 +145,24 @@ async function createTopics(kafka: Kafka): Promise<void> {
   // Earlier runs' topics (an interrupted run leaves them): the bench's own prefix only.
   const stale = (await admin.listTopics()).filter((t) => t.startsWith('rtds_bench_'));
   if (stale.length > 0) await admin.deleteTopics({ topics: stale });
-  const ours = [RELAY_TOPIC, STREAM_TOPIC, PERF_TOPIC, SEED_TOPIC, BENCH_DLQ];
-  await admin.createTopics({
-    topics: ours.map((topic) => ({ topic, numPartitions: topic === BENCH_DLQ ? 1 : 3, replicationFactor: 1 })),
-    waitForLeaders: true,
-  });
-  const present = new Set(await admin.listTopics());
-  const absent = ours.filter((t) => !present.has(t));
-  if (absent.length > 0) throw new Error(`Kafka did not create the bench topics ${absent.join(', ')}`);
   await admin.disconnect();
-}
-
-async function deleteTopics(kafka: Kafka): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [RELAY_TOPIC, STREAM_TOPIC, PERF_TOPIC, SEED_TOPIC, BENCH_DLQ] }).catch(() => undefined);
-  await admin.disconnect();
+  // The pipeline's partitions on every bench topic, the dead-letter one included.
+  await scratchTopics(kafka, BENCH_TOPICS.map((topic) => ({ topic, partitions: pipelinePartitions() })));
 }
 
 async function freshTables(conn: Connections): Promise<void> {
   const shape = (await conn.cassandra.execute(
-    `SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = 'spark_streams' AND table_name = 'created_users'`,
+    `SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = '${CASSANDRA_KEYSPACE}' AND table_name = '${CASSANDRA_TABLE}'`,
   )).rows.map((r) => `${r.column_name as string} ${r.type as string}${r.column_name === 'id' ? ' PRIMARY KEY' : ''}`);
-  if (shape.length === 0) throw new Error('spark_streams.created_users does not exist: the Cassandra migration did not run');
+  if (shape.length === 0) throw new Error(`${CASSANDRA_KEYSPACE}.${CASSANDRA_TABLE} does not exist: the Cassandra migration did not run`);
   for (const table of [STREAM_TABLE, DRIVER_TABLE]) {
-    await conn.cassandra.execute(`DROP TABLE IF EXISTS spark_streams.${table}`, [], { readTimeout: 120_000 });
-    await conn.cassandra.execute(`CREATE TABLE spark_streams.${table} (${shape.join(', ')})`, [], { readTimeout: 120_000 });
+    await conn.cassandra.execute(`DROP TABLE IF EXISTS ${CASSANDRA_KEYSPACE}.${table}`, [], { readTimeout: 120_000 });
+    await conn.cassandra.execute(`CREATE TABLE ${CASSANDRA_KEYSPACE}.${table} (${shape.join(', ')})`, [], { readTimeout: 120_000 });
   }
 }
 
 async function startBenchSource(e: LocalEndpoints): Promise<number> {
-  const dir = path.join(createContext({ log: () => undefined }).home, 'bench-source');
-  const files = { pidFile: path.join(dir, 'pid'), logFile: path.join(dir, 'log') };
+  const files = processFiles(createContext({ log: () => undefined }).home, 'bench-source');
   await stopPid(files.pidFile, 5000);
   await assertPortFree('bench source', 'HTTP', benchSourcePort(), 'RTDS_BENCH_SOURCE_PORT');
   const cmd = workloadCommand(['source', 'serve']);
@@ -196,7 +177,7 @@ async function startBenchSource(e: LocalEndpoints): Promise<number> {
 }
 
 async function stopBenchSource(): Promise<void> {
-  await stopPid(path.join(createContext({ log: () => undefined }).home, 'bench-source', 'pid'), 5000);
+  await stopPid(processFiles(createContext({ log: () => undefined }).home, 'bench-source').pidFile, 5000);
 }
 
 function benchSourceUrl(): string {
@@ -219,7 +200,7 @@ async function ingestRound(pg: PostgresConfig, users: number, round: number): Pr
 }
 
 async function copyRound(e: LocalEndpoints, csv: string, users: number): Promise<number> {
-  const admin = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: BENCH_DB });
+  const admin = superuserClient(e, BENCH_DB);
   await admin.connect();
   await admin.query('TRUNCATE landing_copy');
   const t0 = performance.now();
@@ -232,7 +213,7 @@ async function copyRound(e: LocalEndpoints, csv: string, users: number): Promise
 }
 
 async function exportLanded(e: LocalEndpoints, csv: string): Promise<void> {
-  const admin = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: BENCH_DB });
+  const admin = superuserClient(e, BENCH_DB);
   await admin.connect();
   fs.rmSync(csv, { force: true });
   await admin.query(`COPY (SELECT ${LANDING_COLUMNS} FROM landing_users ORDER BY seq) TO '${csv}' WITH (FORMAT csv)`);
@@ -330,13 +311,13 @@ async function streamRound(conn: Connections, checkpoint: string, expected: numb
   const batches = new Set<number>();
   let first = Infinity;
   let rows = 0;
-  for await (const row of conn.cassandra.stream(`SELECT processed_at FROM spark_streams.${STREAM_TABLE}`, [], { fetchSize: 5000, readTimeout: 120_000 }) as unknown as AsyncIterable<{ processed_at: Date }>) {
+  for await (const row of conn.cassandra.stream(`SELECT processed_at FROM ${CASSANDRA_KEYSPACE}.${STREAM_TABLE}`, [], { fetchSize: 5000, readTimeout: 120_000 }) as unknown as AsyncIterable<{ processed_at: Date }>) {
     const t = row.processed_at.getTime();
     rows++;
     batches.add(t);
     if (t < first) first = t;
   }
-  if (rows !== expected) throw new Error(`stream round: the job committed through ${JSON.stringify(end)} but spark_streams.${STREAM_TABLE} holds ${rows} rows, expected ${expected}`);
+  if (rows !== expected) throw new Error(`stream round: the job committed through ${JSON.stringify(end)} but ${CASSANDRA_KEYSPACE}.${STREAM_TABLE} holds ${rows} rows, expected ${expected}`);
   return { usersPerSec: expected / ((done.at - first) / 1000), batches: batches.size };
 }
 
@@ -359,8 +340,8 @@ async function typedUsers(pg: PostgresConfig): Promise<TypedUser[]> {
 }
 
 async function driverRound(conn: Connections, users: TypedUser[]): Promise<number> {
-  await conn.cassandra.execute(`TRUNCATE spark_streams.${DRIVER_TABLE}`, [], { readTimeout: 120_000 });
-  const cql = `INSERT INTO spark_streams.${DRIVER_TABLE} (id, first_name, last_name, gender, address, post_code, email, username, dob, age, registered_date, phone, picture, nat, ingested_at, landing_seq, kafka_partition, kafka_offset, processed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
+  await conn.cassandra.execute(`TRUNCATE ${CASSANDRA_KEYSPACE}.${DRIVER_TABLE}`, [], { readTimeout: 120_000 });
+  const cql = `INSERT INTO ${CASSANDRA_KEYSPACE}.${DRIVER_TABLE} (id, first_name, last_name, gender, address, post_code, email, username, dob, age, registered_date, phone, picture, nat, ingested_at, landing_seq, kafka_partition, kafka_offset, processed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
   const t0 = performance.now();
   await cassandraConcurrent.executeConcurrent(conn.cassandra, cql, users.map((u) => u.values), { concurrencyLevel: 64, executionProfile: undefined } as never);
   return users.length / ((performance.now() - t0) / 1000);
@@ -442,10 +423,10 @@ function machine(e: LocalEndpoints): Record<string, unknown> {
     node: process.version,
     // java -version writes to stderr.
     java: (spawnSync(javaBin(), ['-version'], { encoding: 'utf8' }).stderr ?? '').split('\n')[0].trim() || 'unknown',
-    postgres: version(path.join(process.env.RTDS_PG_BIN ?? '/usr/lib/postgresql/15/bin', 'postgres'), ['--version']),
+    postgres: version(path.join(process.env.RTDS_PG_BIN ?? `/usr/lib/postgresql/${VERSIONS.postgresLocal}/bin`, 'postgres'), ['--version']),
     kafka: `${e.kafka.version} (${e.kafka.mode} mode)`,
-    cassandra: '5.0.6',
-    spark: SPARK_VERSION,
+    cassandra: VERSIONS.cassandra,
+    spark: VERSIONS.spark,
     loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 10) / 10),
   };
 }
@@ -474,10 +455,7 @@ async function main(): Promise<void> {
     await createTopics(conn.kafka);
     await freshTables(conn);
     await startBenchSource(e);
-    const toolsLib = mavenLibDir(ctx, 'kafka-tools-3.9.1', [
-      { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: '3.9.1' },
-      { groupId: 'org.slf4j', artifactId: 'slf4j-reload4j', version: '1.7.36' },
-    ]);
+    const toolsLib = mavenLibDir(ctx, `kafka-tools-${VERSIONS.kafka}`, KAFKA_TOOLS);
     const schemaId = await registerUserSchema(new SchemaRegistry(e.schemaRegistry.url), valueSubject(RELAY_TOPIC), userSchemaText());
     await stopUsersStream(ctx, STREAM_INSTANCE);
     const checkpoint = path.join(ctx.home, STREAM_INSTANCE, 'checkpoint');
@@ -514,7 +492,7 @@ async function main(): Promise<void> {
         // Same bytes per record as the relay's messages: Avro value plus the 36-byte id key.
         recordSize = await typedUsersForSize(pg, schemaId);
       }
-      await conn.cassandra.execute(`TRUNCATE spark_streams.${STREAM_TABLE}`, [], { readTimeout: 120_000 });
+      await conn.cassandra.execute(`TRUNCATE ${CASSANDRA_KEYSPACE}.${STREAM_TABLE}`, [], { readTimeout: 120_000 });
       const rr = await relayRound(pg, e, schemaId, r, RELAY_TOPIC);
       keep(relay, rr.usersPerSec);
       const pp = keep(perf, producerPerfRound(toolsLib, e, users, recordSize));
@@ -585,11 +563,11 @@ async function main(): Promise<void> {
     fs.rmSync(csv, { force: true });
     await stopUsersStream(ctx, STREAM_INSTANCE).catch(() => undefined);
     await stopBenchSource().catch(() => undefined);
-    await deleteTopics(conn.kafka).catch(() => undefined);
+    await deleteTopics(conn.kafka, BENCH_TOPICS).catch(() => undefined);
     await fetch(`${e.schemaRegistry.url}/subjects/${valueSubject(RELAY_TOPIC)}`, { method: 'DELETE' }).catch(() => undefined);
     // Leave nothing of the bench's own behind: its tables, checkpoint and database.
     for (const table of [STREAM_TABLE, DRIVER_TABLE]) {
-      await conn.cassandra.execute(`DROP TABLE IF EXISTS spark_streams.${table}`, [], { readTimeout: 120_000 }).catch(() => undefined);
+      await conn.cassandra.execute(`DROP TABLE IF EXISTS ${CASSANDRA_KEYSPACE}.${table}`, [], { readTimeout: 120_000 }).catch(() => undefined);
     }
     fs.rmSync(path.join(ctx.home, STREAM_INSTANCE, 'checkpoint'), { recursive: true, force: true });
     await dropDatabase(e).catch(() => undefined);

@@ -157,6 +157,4 @@ export function containerStates(): ContainerState[] {
   }).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep } from '../services/process';

@@ -1,5 +1,5 @@
 // npm run local -- --users N [--seed S] [--stall-seconds S]   one run through the whole local pipeline
-// npm run local -- --stop                                     stops source, relay and the Spark job
+// npm run local -- --stop                                     stops source, relay and the Spark job (services:down does too)
 // npm run status                                              the stage table of the latest run
 import { readEndpoints } from '../services/endpoints';
 import { latestRunCounts, pipelineProcesses, runPipeline, stageJson, stageTable, stopPipeline } from './pipeline';

@@ -1,19 +1,21 @@
 // Local Apache Airflow 3: its own cached venv installed against the committed constraints file,
 // its metadata in the local PostgreSQL (own role and database), and the api-server, scheduler
 // and dag-processor as three detached processes on loopback, reading the repo's dags/.
+import { AIRFLOW_DEFAULTS, POSTGRES_DEFAULTS } from '../../config';
+import { AIRFLOW_CONSTRAINTS, LOCAL_PORTS, localPort, VERSIONS } from '../../config/facts';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from 'pg';
 import { LocalEndpoints, PostgresEndpoint, readPartialEndpoints, workloadEnv } from './endpoints';
 import { assertPortFree, isAlive, readPid, spawnDaemon, stopPid, waitFor } from './process';
-import { DaemonService, ServiceContext, ServicePort, ServiceStatus, portFromEnv } from './service';
-import { basePython, ensureVenv } from './spark';
+import { DaemonService, ServiceContext, ServicePort, ServiceStatus, servicePort } from './service';
+import { basePython, ensureVenv } from './python-env';
 
-export const AIRFLOW_VERSION = '3.3.2';
-const PYTHON_VERSION = '3.11';
+export const AIRFLOW_VERSION = VERSIONS.airflow;
+const PYTHON_VERSION = VERSIONS.airflowPython;
 const REPO = path.resolve(__dirname, '..', '..');
-const CONSTRAINTS = path.join(REPO, 'constraints', `airflow-${AIRFLOW_VERSION}-py${PYTHON_VERSION}.txt`);
+const CONSTRAINTS = path.join(REPO, AIRFLOW_CONSTRAINTS);
 /** What the DAG imports: psycopg2 (postgres), confluent-kafka (apache-kafka), cassandra-driver (apache-cassandra). */
 const PROVIDERS = [
   'apache-airflow-providers-postgres',
@@ -21,9 +23,9 @@ const PROVIDERS = [
   'apache-airflow-providers-apache-cassandra',
   'apache-airflow-providers-standard',
 ];
-const DB_ROLE = 'airflow';
-const DB_NAME = 'airflow';
-const ADMIN = 'admin';
+const DB_ROLE = POSTGRES_DEFAULTS.airflowUser;
+const DB_NAME = POSTGRES_DEFAULTS.airflowDatabase;
+const ADMIN = AIRFLOW_DEFAULTS.adminUser;
 /** Processes besides the api-server (whose pid is the service's main pid). */
 const COMPONENTS = ['scheduler', 'dag-processor'] as const;
 
@@ -40,7 +42,7 @@ export class Airflow extends DaemonService {
   }
 
   ports(_ctx?: ServiceContext): readonly ServicePort[] {
-    return [{ name: 'api', port: portFromEnv('RTDS_AIRFLOW_PORT', 18080), env: 'RTDS_AIRFLOW_PORT' }];
+    return [servicePort('api', LOCAL_PORTS.airflow)];
   }
 
   url(ctx: ServiceContext): string {
@@ -119,7 +121,7 @@ export class Airflow extends DaemonService {
       AIRFLOW__API_AUTH__JWT_SECRET: ctx.secrets.get('airflow.jwt-secret'),
       AIRFLOW__LOGGING__BASE_LOG_FOLDER: path.join(this.dataDir(ctx), 'task-logs'),
       AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL: '30',
-      INGEST_URL: process.env.INGEST_URL || `http://127.0.0.1:${portFromEnv('RTDS_INGEST_PORT', 18000)}`,
+      INGEST_URL: process.env.INGEST_URL || `http://127.0.0.1:${localPort(LOCAL_PORTS.ingest)}`,
       ...pipeline,
       ...passThrough,
     };
@@ -249,22 +251,3 @@ export class Airflow extends DaemonService {
 }
 
 export const airflow = new Airflow();
-
-// `ts-node scripts/services/airflow.ts provision|python|start|stop|run -- <airflow args>`:
-// Airflow alone, without the services CLI (`run` is how tests call `airflow dags test`).
-if (require.main === module) {
-  void (async () => {
-    const { createContext } = await import('./lifecycle');
-    const ctx = createContext({ log: (m) => process.stderr.write(`${m}\n`) });
-    const [command, ...rest] = process.argv.slice(2);
-    if (command === 'provision') await airflow.provision(ctx);
-    else if (command === 'python') process.stdout.write(airflow.provisionVenv(ctx) + '\n');
-    else if (command === 'start') await airflow.start(ctx);
-    else if (command === 'stop') await airflow.stop(ctx);
-    else if (command === 'run') process.stdout.write(airflow.runAirflow(ctx, rest[0] === '--' ? rest.slice(1) : rest));
-    else throw new Error(`usage: airflow.ts provision|python|start|stop|run -- <airflow args> (got "${command ?? ''}")`);
-  })().catch((err: Error) => {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  });
-}

@@ -1,12 +1,13 @@
 // The Schema Registry: Apicurio Registry 2.4.2.Final built from Maven Central (see
 // scripts/services/apicurio/pom.xml), serving the Confluent-compatible API under /apis/ccompat/v7.
 // Its storage is an H2 database file in <home>/schema-registry, so ids survive restarts.
+import { LOCAL_PORTS } from '../../config/facts';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { LocalEndpoints } from './endpoints';
 import { javaBin, runMaven } from './maven';
-import { DaemonService, ServiceContext, ServicePort, portFromEnv } from './service';
+import { DaemonService, ServiceContext, ServicePort, servicePort } from './service';
 import { assertPortFree, isAlive, readPid, spawnDaemon, waitFor } from './process';
 
 /** The build project copied into the cache: pom.xml and its build-time config. */
@@ -43,7 +44,7 @@ export class ApicurioRegistry extends DaemonService {
   }
 
   ports(): readonly ServicePort[] {
-    return [{ name: 'http', port: portFromEnv('RTDS_SCHEMA_REGISTRY_PORT', 18081), env: 'RTDS_SCHEMA_REGISTRY_PORT' }];
+    return [servicePort('http', LOCAL_PORTS.schemaRegistry)];
   }
 
   /** The server root (health checks live here, not under the API path). */

@@ -3,16 +3,19 @@
 // replaced by a generated one, and a `pipeline` role for the workloads and Spark.
 import * as fs from 'fs';
 import * as path from 'path';
-import { auth, Client } from 'cassandra-driver';
+import { CASSANDRA_DEFAULTS, DEFAULT_DATA_CENTER } from '../../config';
+import { CASSANDRA_JARS, LOCAL_PORTS, VERSIONS } from '../../config/facts';
+import { Client } from 'cassandra-driver';
+import { cassandraClient } from '../../workloads/shared/cassandra';
 import { LocalEndpoints } from './endpoints';
 import { javaBin, mavenLibDir } from './maven';
-import { DaemonService, ServiceContext, ServicePort, portFromEnv } from './service';
+import { DaemonService, ServiceContext, ServicePort, servicePort } from './service';
 import { assertPortFree, isAlive, readPid, spawnDaemon, waitFor } from './process';
 
-const CASSANDRA_VERSION = '5.0.6';
-const DATA_CENTER = 'datacenter1';
+const CASSANDRA_VERSION = VERSIONS.cassandra;
+const DATA_CENTER = DEFAULT_DATA_CENTER;
 const ADMIN_ROLE = 'rtds_admin';
-const PIPELINE_ROLE = 'pipeline';
+const PIPELINE_ROLE = CASSANDRA_DEFAULTS.pipelineUser;
 
 /** From Cassandra's conf/jvm17-server.options: what Java 17 must open for it. */
 const JVM17_OPTIONS = [
@@ -62,15 +65,13 @@ export class Cassandra extends DaemonService {
 
   ports(): readonly ServicePort[] {
     return [
-      { name: 'native', port: portFromEnv('RTDS_CASSANDRA_PORT', 19042), env: 'RTDS_CASSANDRA_PORT' },
-      { name: 'storage', port: portFromEnv('RTDS_CASSANDRA_STORAGE_PORT', 17000), env: 'RTDS_CASSANDRA_STORAGE_PORT' },
+      servicePort('native', LOCAL_PORTS.cassandra),
+      servicePort('storage', LOCAL_PORTS.cassandraStorage),
     ];
   }
 
   private libDir(ctx: ServiceContext): string {
-    return mavenLibDir(ctx, `cassandra-${CASSANDRA_VERSION}`, [
-      { groupId: 'org.apache.cassandra', artifactId: 'cassandra-all', version: CASSANDRA_VERSION },
-    ]);
+    return mavenLibDir(ctx, `cassandra-${CASSANDRA_VERSION}`, CASSANDRA_JARS);
   }
 
   async provision(ctx: ServiceContext): Promise<void> {
@@ -190,14 +191,10 @@ export class Cassandra extends DaemonService {
   }
 
   private client(ctx: ServiceContext, username: string, password: string): Client {
-    return new Client({
-      contactPoints: ['127.0.0.1'],
-      protocolOptions: { port: this.mainPort(ctx) },
-      localDataCenter: DATA_CENTER,
-      authProvider: new auth.PlainTextAuthProvider(username, password),
-      socketOptions: { connectTimeout: 3000, readTimeout: 15000 },
-      pooling: { warmup: false },
-    });
+    return cassandraClient(
+      { contactPoints: ['127.0.0.1'], port: this.mainPort(ctx), localDataCenter: DATA_CENTER, username, password },
+      { socketOptions: { connectTimeout: 3000, readTimeout: 15000 }, pooling: { warmup: false } },
+    );
   }
 
   private rolesReadyMarker(ctx: ServiceContext): string {

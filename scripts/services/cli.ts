@@ -1,10 +1,14 @@
 // npm run services:up | services:down | services:status
 //   up [--only a,b] [--kafka-mode zookeeper|kraft]   start (or reuse) and write .rtds/endpoints.json
-//   down [--only a,b]                                 stop, in reverse order
+//   down [--only a,b]                                 stop the pipeline's processes, then the services in reverse order
 //   status                                            table: service, port, state, version, pid
+//   python spark|airflow                              print the venv's interpreter (provisioned first)
+//   airflow -- <airflow args>                          run the airflow CLI with the local service's environment
+import { airflow } from './airflow';
 import { endpointsFile, KafkaMode } from './endpoints';
-import { down, status, up } from './lifecycle';
+import { createContext, down, pipelineProcesses, status, up } from './lifecycle';
 import { parseKafkaMode } from './service';
+import { provisionPySpark } from './spark-dist';
 
 interface Args {
   readonly command: string;
@@ -12,7 +16,7 @@ interface Args {
   readonly kafkaMode?: KafkaMode;
 }
 
-const USAGE = 'usage: cli.ts up [--only a,b] [--kafka-mode zookeeper|kraft] | down [--only a,b] | status';
+const USAGE = 'usage: cli.ts up [--only a,b] [--kafka-mode zookeeper|kraft] | down [--only a,b] | status | python spark|airflow | airflow -- <args>';
 
 export function parseArgs(argv: readonly string[]): Args {
   const [command, ...rest] = argv;
@@ -42,6 +46,15 @@ function table(rows: readonly Record<string, string>[]): string {
 }
 
 async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'python' || command === 'airflow') {
+    const ctx = createContext({ log: (m) => process.stderr.write(`${m}\n`) });
+    if (command === 'airflow') process.stdout.write(airflow.runAirflow(ctx, rest[0] === '--' ? rest.slice(1) : rest));
+    else if (rest[0] === 'spark') process.stdout.write(provisionPySpark(ctx) + '\n');
+    else if (rest[0] === 'airflow') process.stdout.write(airflow.provisionVenv(ctx) + '\n');
+    else throw new Error(`python needs spark or airflow, got "${rest[0] ?? ''}"\n${USAGE}`);
+    return;
+  }
   const args = parseArgs(process.argv.slice(2));
   if (args.command === 'up') {
     const t0 = Date.now();
@@ -66,6 +79,8 @@ async function main(): Promise<void> {
         })),
       ),
     );
+    const own = pipelineProcesses(createContext({ log: () => undefined }).home).filter((p) => p.alive);
+    if (own.length) console.log(`pipeline processes: ${own.map((p) => `${p.name} (pid ${p.pid})`).join(', ')} (stopped by services:down)`);
   }
 }
 

@@ -3,10 +3,22 @@
 // hard-coded ports.
 import * as fs from 'fs';
 import * as path from 'path';
+import { loadConfig, PipelineConfig } from '../../config';
+import { cassandraClientEnv, ENV, EnvMap, kafkaClientEnv, postgresClientEnv } from '../../config/facts';
+
+const REPO = path.resolve(__dirname, '..', '..');
+
+/**
+ * The pipeline config the local services honour (topics and partitions): the same defaults,
+ * rtds.config.json and RTDS_* variables as the stacks.
+ */
+export function localPipelineConfig(env: NodeJS.ProcessEnv = process.env): PipelineConfig {
+  return loadConfig({ env, cwd: REPO });
+}
 
 /** Where local data, logs, secrets and endpoints live: `RTDS_HOME`, else `<repo>/.rtds`. */
 export function rtdsHome(): string {
-  return process.env.RTDS_HOME ? path.resolve(process.env.RTDS_HOME) : path.resolve(__dirname, '..', '..', '.rtds');
+  return process.env.RTDS_HOME ? path.resolve(process.env.RTDS_HOME) : path.join(REPO, '.rtds');
 }
 
 /** The file `services:up` writes. */
@@ -14,7 +26,8 @@ export function endpointsFile(home: string = rtdsHome()): string {
   return path.join(home, 'endpoints.json');
 }
 
-export type KafkaMode = 'zookeeper' | 'kraft';
+export type { KafkaMode } from '../../config';
+import type { KafkaMode } from '../../config';
 
 export interface PostgresEndpoint {
   readonly host: string;
@@ -105,20 +118,13 @@ export function writeEndpoints(entries: Partial<LocalEndpoints>, home: string = 
   fs.chmodSync(file, 0o600);
 }
 
-/** The workloads' environment (names from docs/DEVELOPERS.md) for these endpoints. */
-export function workloadEnv(e: LocalEndpoints): Record<string, string> {
+/** The workloads' environment (the contract of config/facts/contract.ts) for these endpoints. */
+export function workloadEnv(e: LocalEndpoints, topic: string = localPipelineConfig().kafka.topic.name): EnvMap {
   return {
-    PGHOST: e.postgres.host,
-    PGPORT: String(e.postgres.port),
-    PGDATABASE: e.postgres.database,
-    PGUSER: e.postgres.user,
-    PGPASSWORD: e.postgres.password,
-    KAFKA_BOOTSTRAP_SERVERS: e.kafka.bootstrapServers,
-    SCHEMA_REGISTRY_URL: e.schemaRegistry.url,
-    CASSANDRA_CONTACT_POINTS: e.cassandra.contactPoints.join(','),
-    CASSANDRA_PORT: String(e.cassandra.port),
-    CASSANDRA_USERNAME: e.cassandra.username,
-    CASSANDRA_PASSWORD: e.cassandra.password,
-    CASSANDRA_LOCAL_DC: e.cassandra.localDataCenter,
+    ...postgresClientEnv(e.postgres),
+    [ENV.pgPassword]: e.postgres.password,
+    ...kafkaClientEnv({ bootstrapServers: e.kafka.bootstrapServers, schemaRegistryUrl: e.schemaRegistry.url, topic }),
+    ...cassandraClientEnv({ ...e.cassandra, contactPoints: e.cassandra.contactPoints.join(',') }),
+    [ENV.cassandraPassword]: e.cassandra.password,
   };
 }

@@ -2,39 +2,17 @@
 // which runs from the same jars as the broker that talks to it).
 import * as fs from 'fs';
 import * as path from 'path';
-import { KafkaMode } from './endpoints';
-import { MavenDependency, mavenLibDir } from './maven';
+import { KAFKA_RELEASES } from '../../config/facts';
+import { mavenLibDir } from './maven';
 import { ServiceContext } from './service';
 
-export interface KafkaRelease {
-  readonly version: string;
-  readonly dependencies: readonly MavenDependency[];
-}
-
-/** Kafka 3.9 is the last line with ZooKeeper; 4.x is KRaft only. */
-export const kafkaReleases: Readonly<Record<KafkaMode, KafkaRelease>> = {
-  zookeeper: {
-    version: '3.9.1',
-    dependencies: [
-      { groupId: 'org.apache.kafka', artifactId: 'kafka_2.13', version: '3.9.1' },
-      // Kafka 3.9 logs through slf4j 1.7 to reload4j, as its distribution does.
-      { groupId: 'org.slf4j', artifactId: 'slf4j-reload4j', version: '1.7.36' },
-    ],
-  },
-  kraft: {
-    version: '4.1.1',
-    dependencies: [
-      { groupId: 'org.apache.kafka', artifactId: 'kafka_2.13', version: '4.1.1' },
-      // Kafka 4 logs through slf4j 1.7 to log4j 2, as its distribution does.
-      { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-slf4j-impl', version: '2.24.3' },
-    ],
-  },
-};
+/** Kafka 3.9 is the last line with ZooKeeper; 4.x is KRaft only (config/facts/versions.ts). */
+export const kafkaReleases = KAFKA_RELEASES;
 
 /** The lib directory of the Kafka release for `ctx.kafkaMode` (resolved on first use). */
 export function kafkaLibDir(ctx: ServiceContext): string {
   const release = kafkaReleases[ctx.kafkaMode];
-  return mavenLibDir(ctx, `kafka-${release.version}`, release.dependencies);
+  return mavenLibDir(ctx, `kafka-${release.version}`, release.jars);
 }
 
 /** Version of the jar whose file name starts with `prefix-` in `lib`, e.g. zookeeper → 3.8.4. */

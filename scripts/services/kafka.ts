@@ -1,28 +1,28 @@
 // Kafka on loopback: 3.9 with ZooKeeper (the seed's mode, default) or 4.x with KRaft
 // (`--kafka-mode kraft` / RTDS_KAFKA_MODE=kraft). Topics are created here, never automatically.
+import { LOCAL_PORTS, localPort, pipelineTopics, TopicToCreate } from '../../config/facts';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Kafka as KafkaClient, logLevel } from 'kafkajs';
-import { KafkaMode, LocalEndpoints } from './endpoints';
+import { KafkaMode, LocalEndpoints, localPipelineConfig } from './endpoints';
 import { jvmOptions, kafkaLibDir, kafkaReleases } from './kafka-release';
 import { javaBin } from './maven';
-import { DaemonService, ServiceContext, ServicePort, portFromEnv } from './service';
+import { DaemonService, ServiceContext, ServicePort, servicePort } from './service';
 import { assertPortFree, isAlive, readPid, sleep, spawnDaemon, waitFor } from './process';
 import { log4jConsole } from './zookeeper';
 import { execFileSync } from 'child_process';
 
-/** Topics the pipeline needs; partitions of users_created from RTDS_KAFKA_PARTITIONS. */
-export function pipelineTopics(): { topic: string; numPartitions: number }[] {
-  const raw = process.env.RTDS_KAFKA_PARTITIONS ?? '3';
-  const partitions = Number(raw);
-  if (!Number.isInteger(partitions) || partitions < 1) {
-    throw new Error(`RTDS_KAFKA_PARTITIONS=${raw} is not a positive integer`);
-  }
-  return [
-    { topic: 'users_created', numPartitions: partitions },
-    { topic: 'users_created_dlq', numPartitions: 1 },
-  ];
+/**
+ * The topics the pipeline needs, as the stacks create them (config/facts pipelineTopics): names
+ * and partitions from the config (kafka.topic, RTDS_KAFKA_TOPIC_PARTITIONS), the dead-letter
+ * topic with the users topic's partitions.
+ */
+export function localTopics(env: NodeJS.ProcessEnv = process.env): TopicToCreate[] {
+  // The variable this used to read: refuse it rather than silently ignore what it asked for.
+  if (env.RTDS_KAFKA_PARTITIONS !== undefined)
+    throw new Error(`RTDS_KAFKA_PARTITIONS=${env.RTDS_KAFKA_PARTITIONS} is no longer read: set RTDS_KAFKA_TOPIC_PARTITIONS (kafka.topic.partitions, the stacks' setting too)`);
+  return pipelineTopics(localPipelineConfig(env).kafka.topic);
 }
 
 export class Kafka extends DaemonService {
@@ -38,8 +38,8 @@ export class Kafka extends DaemonService {
 
   ports(): readonly ServicePort[] {
     return [
-      { name: 'broker', port: portFromEnv('RTDS_KAFKA_PORT', 19092), env: 'RTDS_KAFKA_PORT' },
-      { name: 'controller', port: portFromEnv('RTDS_KAFKA_CONTROLLER_PORT', 19093), env: 'RTDS_KAFKA_CONTROLLER_PORT' },
+      servicePort('broker', LOCAL_PORTS.kafka),
+      servicePort('controller', LOCAL_PORTS.kafkaController),
     ];
   }
 
@@ -81,7 +81,7 @@ export class Kafka extends DaemonService {
     ];
     let modeSpecific: string[];
     if (ctx.kafkaMode === 'zookeeper') {
-      const zkPort = portFromEnv('RTDS_ZOOKEEPER_PORT', 12181);
+      const zkPort = localPort(LOCAL_PORTS.zookeeper);
       modeSpecific = ['broker.id=0', `zookeeper.connect=127.0.0.1:${zkPort}`, 'zookeeper.connection.timeout.ms=18000'];
     } else {
       await assertPortFree(this.name, controller.name, controller.port, controller.env);
@@ -206,13 +206,25 @@ export class Kafka extends DaemonService {
     const admin = this.client(ctx).admin();
     await admin.connect();
     try {
-      const topics = pipelineTopics();
+      const topics = localTopics();
       // Resolves false when every topic already exists (its metadata may lag right after a start).
       const created = await admin.createTopics({
-        topics: topics.map((t) => ({ ...t, replicationFactor: 1 })),
+        topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: 1 })),
         waitForLeaders: true,
       });
-      const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      let metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      const have = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+      // A topic made before with fewer partitions (the dead-letter topic used to get 1) grows to the config's.
+      const grow = topics.filter((t) => (have.get(t.topic) ?? t.partitions) < t.partitions);
+      const shrink = topics.filter((t) => (have.get(t.topic) ?? t.partitions) > t.partitions);
+      if (shrink.length) {
+        throw new Error(`kafka: ${shrink.map((t) => `${t.topic} has ${have.get(t.topic)} partitions, more than kafka.topic.partitions (${t.partitions})`).join('; ')}: Kafka cannot remove partitions; delete ${this.dataDir(ctx)} after \`npm run services:down\`, or set RTDS_KAFKA_TOPIC_PARTITIONS`);
+      }
+      if (grow.length) {
+        await admin.createPartitions({ topicPartitions: grow.map((t) => ({ topic: t.topic, count: t.partitions })) });
+        ctx.log(`kafka: grew ${grow.map((t) => `${t.topic} from ${have.get(t.topic)}`).join(', ')} to the configured partitions`);
+        metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      }
       const summary = metadata.topics.map((t) => `${t.name} (${t.partitions.length} partitions)`).join(', ');
       ctx.log(`kafka: ${created ? 'created topics' : 'topics present:'} ${summary}`);
     } finally {

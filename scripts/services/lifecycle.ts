@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { KafkaMode, LocalEndpoints, readPartialEndpoints, rtdsHome, writeEndpoints } from './endpoints';
-import { isAlive, readPid, sleep } from './process';
+import { isAlive, processFiles, readPid, sleep, stopPid } from './process';
 import { services, serviceNamed } from './registry';
 import { LocalService, ServiceContext, ServiceStatus, defaultCacheDir, parseKafkaMode } from './service';
 import { Secrets } from './secrets';
@@ -106,10 +106,39 @@ export async function up(opts: UpOptions = {}): Promise<UpResult> {
   });
 }
 
-/** Stops services in reverse start order. @default every service with a pid file */
+/**
+ * The pipeline's own processes the project started on these services: every `<home>/<name>/pid`
+ * that is not a service's (the source, the relay, the Spark drivers of `npm run local`, the bench
+ * and the tests), with whether it still runs.
+ */
+export function pipelineProcesses(home: string): Array<{ name: string; pid: number; alive: boolean }> {
+  if (!fs.existsSync(home)) return [];
+  const serviceNames = new Set(services.map((s) => s.name));
+  return fs.readdirSync(home, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !serviceNames.has(d.name))
+    .flatMap((d) => {
+      const pid = readPid(processFiles(home, d.name).pidFile);
+      return pid === undefined ? [] : [{ name: d.name, pid, alive: isAlive(pid) }];
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * Stops the pipeline's own processes, then the services in reverse start order. With `only`,
+ * just those services. Refuses, naming them, when processes outlive their stop.
+ */
 export async function down(opts: UpOptions = {}): Promise<void> {
   const ctx = createContext(opts);
   const names = opts.only && opts.only.length > 0 ? new Set(opts.only.map((n) => serviceNamed(n).name)) : undefined;
+  if (!names) {
+    // Left running, they would retry against services that are gone.
+    for (const p of pipelineProcesses(ctx.home).filter((x) => x.alive)) {
+      ctx.log(`${p.name}: stopping (pid ${p.pid})`);
+      await stopPid(processFiles(ctx.home, p.name).pidFile, 30_000);
+    }
+    const still = pipelineProcesses(ctx.home).filter((x) => x.alive);
+    if (still.length) throw new Error(`still running, services left up: ${still.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
+  }
   for (const service of [...services].reverse()) {
     if (names && !names.has(service.name)) continue;
     const status = await service.status(ctx);

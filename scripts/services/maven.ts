@@ -3,6 +3,7 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { COPY_DEPENDENCIES } from '../../config/facts';
 import { ServiceContext } from './service';
 
 export interface MavenDependency {
@@ -12,8 +13,6 @@ export interface MavenDependency {
   /** `groupId:artifactId` pairs left out of the transitive closure. */
   readonly exclusions?: readonly string[];
 }
-
-const DEPENDENCY_PLUGIN = '3.8.1';
 
 /** The Maven local repository inside our cache, so nothing lands in ~/.m2. */
 export function mavenRepo(ctx: ServiceContext): string {
@@ -101,7 +100,7 @@ export function mavenLibDir(ctx: ServiceContext, setName: string, deps: readonly
     ctx,
     dir,
     [
-      `org.apache.maven.plugins:maven-dependency-plugin:${DEPENDENCY_PLUGIN}:copy-dependencies`,
+      COPY_DEPENDENCIES,
       `-DoutputDirectory=${lib}`,
       '-DincludeScope=runtime',
     ],

@@ -1,18 +1,20 @@
 // PostgreSQL 15 from Debian's binaries, its own cluster in <home>/postgres/data, TCP on
 // 127.0.0.1 only, scram passwords, a `pipeline` database owned by a `pipeline` role.
+import { POSTGRES_DEFAULTS } from '../../config';
+import { LOCAL_PORTS, VERSIONS } from '../../config/facts';
 import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from 'pg';
 import { LocalEndpoints } from './endpoints';
-import { DaemonService, ServiceContext, ServicePort, portFromEnv } from './service';
+import { DaemonService, ServiceContext, ServicePort, servicePort } from './service';
 import { assertPortFree, isAlive, readPid, spawnDaemon, stopPid, waitFor } from './process';
 
-const PG_VERSION = '15';
+const PG_VERSION = VERSIONS.postgresLocal;
 const SUPERUSER = 'postgres';
-const PIPELINE_ROLE = 'pipeline';
-const PIPELINE_DATABASE = 'pipeline';
+const PIPELINE_ROLE = POSTGRES_DEFAULTS.landingUser;
+const PIPELINE_DATABASE = POSTGRES_DEFAULTS.landingDatabase;
 /** Unprivileged account the server runs as when we are root (PostgreSQL refuses root). */
 const SERVICE_ACCOUNT = 'rtds';
 
@@ -37,7 +39,7 @@ export class Postgres extends DaemonService {
   }
 
   ports(): readonly ServicePort[] {
-    return [{ name: 'sql', port: portFromEnv('RTDS_POSTGRES_PORT', 15432), env: 'RTDS_POSTGRES_PORT' }];
+    return [servicePort('sql', LOCAL_PORTS.postgres)];
   }
 
   /** `<home>/postgres/data` (a symlink when the cluster had to live elsewhere, see below). */

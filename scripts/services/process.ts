@@ -100,8 +100,23 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** The one sleep: Node's own. */
+export { setTimeout as sleep } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** The last lines of a log, for error messages. */
+export function tail(file: string, lines = 15): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Where a detached process of the project keeps its pid and log: `<home>/<name>/{pid,log}`. */
+export function processFiles(home: string, name: string): { pidFile: string; logFile: string } {
+  const dir = path.join(home, name);
+  return { pidFile: path.join(dir, 'pid'), logFile: path.join(dir, 'log') };
 }
 
 /** True when something accepts TCP connections on host:port. */

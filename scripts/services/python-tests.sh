@@ -17,10 +17,10 @@ run_pytest() {
   return "$rc"
 }
 
-spark_python="$(npx ts-node scripts/services/spark.ts python)"
+spark_python="$(npx ts-node scripts/services/cli.ts python spark)"
 run_pytest "the Spark job" "$spark_python" test/python --ignore=test/python/airflow
 
-airflow_python="$(npx ts-node scripts/services/airflow.ts python)"
+airflow_python="$(npx ts-node scripts/services/cli.ts python airflow)"
 airflow_home="$(mktemp -d)"
 trap 'rm -rf "$airflow_home"' EXIT
 # The import test needs no database: a throwaway AIRFLOW_HOME keeps it off the running Airflow.

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { LocalPort, localPort } from '../../config/facts';
 import { KafkaMode, LocalEndpoints } from './endpoints';
 import { Secrets } from './secrets';
 import { isAlive, readPid, stopPid } from './process';
@@ -71,15 +72,9 @@ export function defaultCacheDir(): string {
   return path.join(base, 'rtdatastream');
 }
 
-/** Port from `RTDS_<SERVICE>_PORT` or the default; rejects a value that is not a port. */
-export function portFromEnv(env: string, fallback: number): number {
-  const raw = process.env[env];
-  if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`${env}=${raw} is not a TCP port (1-65535)`);
-  }
-  return port;
+/** A named port at its config/facts loopback default, moved by its RTDS_<SERVICE>_PORT (checked). */
+export function servicePort(name: string, p: LocalPort): ServicePort {
+  return { name, port: localPort(p), env: p.env };
 }
 
 /** Mode from `RTDS_KAFKA_MODE` (or the CLI flag), checked. */

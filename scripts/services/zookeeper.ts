@@ -2,10 +2,11 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
+import { LOCAL_PORTS } from '../../config/facts';
 import { LocalEndpoints } from './endpoints';
 import { jarVersion, jvmOptions, kafkaLibDir, kafkaReleases } from './kafka-release';
 import { javaBin } from './maven';
-import { DaemonService, ServiceContext, ServicePort, portFromEnv } from './service';
+import { DaemonService, ServiceContext, ServicePort, servicePort } from './service';
 import { assertPortFree, isAlive, readPid, spawnDaemon, waitFor } from './process';
 
 export class ZooKeeper extends DaemonService {
@@ -21,7 +22,7 @@ export class ZooKeeper extends DaemonService {
   }
 
   ports(): readonly ServicePort[] {
-    return [{ name: 'client', port: portFromEnv('RTDS_ZOOKEEPER_PORT', 12181), env: 'RTDS_ZOOKEEPER_PORT' }];
+    return [servicePort('client', LOCAL_PORTS.zookeeper)];
   }
 
   async provision(ctx: ServiceContext): Promise<void> {

@@ -3,7 +3,8 @@
 // API and followed by id into Cassandra, then `cdktf destroy` and a check that nothing is left.
 import { execFileSync } from 'child_process';
 import { randomUUID } from 'crypto';
-import { Client, auth } from 'cassandra-driver';
+import { cassandraClient } from '../../workloads/shared/cassandra';
+import { PORTS } from '../../config/facts';
 import { Client as PgClient } from 'pg';
 import { down } from '../../scripts/deploy/down';
 import { containerStates, sleep } from '../../scripts/deploy/engine';
@@ -52,15 +53,14 @@ describe('npm run up / npm run down on a Docker engine (imageMode local)', () =>
       process.stderr.write(`[deploy test] up: ${Math.round((Date.now() - started) / 1000)} s\n`);
 
       const streamEnv = containerEnv(`${PREFIX}-users-stream`);
-      const [cqlHost, cqlPort] = published(`${PREFIX}-cassandra`, Number(streamEnv.CASSANDRA_PORT ?? 9042)).split(':');
-      const cassandra = new Client({
-        contactPoints: [`${cqlHost}:${cqlPort}`],
-        localDataCenter: streamEnv.CASSANDRA_LOCAL_DC,
-        authProvider: new auth.PlainTextAuthProvider(streamEnv.CASSANDRA_USERNAME, streamEnv.CASSANDRA_PASSWORD),
+      const [cqlHost, cqlPort] = published(`${PREFIX}-cassandra`, Number(streamEnv.CASSANDRA_PORT ?? PORTS.cassandra)).split(':');
+      const cassandra = cassandraClient({
+        contactPoints: [cqlHost], port: Number(cqlPort), localDataCenter: streamEnv.CASSANDRA_LOCAL_DC,
+        username: streamEnv.CASSANDRA_USERNAME, password: streamEnv.CASSANDRA_PASSWORD,
       });
       // The DAG also ingests on its schedule, so the check follows this run's own users by id.
       const seed = `deploy-test-${randomUUID()}`;
-      const ingest = `http://${published(`${PREFIX}-ingest`, 8000)}`;
+      const ingest = `http://${published(`${PREFIX}-ingest`, PORTS.ingest)}`;
       try {
         const res = await fetch(`${ingest}/runs`, {
           method: 'POST',

@@ -6,12 +6,13 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { auth, Client as CassandraClient } from 'cassandra-driver';
+import { Client as CassandraClient } from 'cassandra-driver';
+import { cassandraClient as newCassandraClient } from '../../workloads/shared/cassandra';
 import { LocalEndpoints } from '../../scripts/services/endpoints';
 import { airflow } from '../../scripts/services/airflow';
 import { createContext } from '../../scripts/services/lifecycle';
 import { readPid } from '../../scripts/services/process';
-import { startUsersStream, stopUsersStream, usersStreamFiles } from '../../scripts/services/spark';
+import { startUsersStream, stopUsersStream, usersStreamFiles } from '../../scripts/local/users-stream';
 import { ServiceContext } from '../../scripts/services/service';
 import { migrateCassandra, KEYSPACE } from '../../workloads/migrate/cassandra';
 import { startSource, RunningSource } from '../../workloads/source/server';
@@ -40,12 +41,7 @@ let cql: CassandraClient;
 let checkpointDir: string;
 
 const cassandraClient = (): CassandraClient =>
-  new CassandraClient({
-    contactPoints: [...e.cassandra.contactPoints],
-    protocolOptions: { port: e.cassandra.port },
-    localDataCenter: e.cassandra.localDataCenter,
-    authProvider: new auth.PlainTextAuthProvider(e.cassandra.username, e.cassandra.password),
-  });
+  newCassandraClient(e.cassandra);
 
 function startStream(): number {
   return startUsersStream(ctx, e, {
@@ -121,8 +117,9 @@ beforeAll(async () => {
   ctx = createContext({ log: () => undefined });
   if (!e.spark || !e.airflow) throw new Error('the e2e tier needs Spark and Airflow in endpoints.json: run `npm run services:up`');
   db = await freshDatabase(e);
-  topic = await freshTopic(e, 3);
-  dlq = await freshTopic(e, 1);
+  // The same partitions as the pipeline's topics, the dead-letter topic included.
+  topic = await freshTopic(e);
+  dlq = await freshTopic(e);
   await migrateCassandra({ ...e.cassandra, contactPoints: e.cassandra.contactPoints });
   cql = cassandraClient();
   await cql.connect();

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { auth, Client as CqlClient } from 'cassandra-driver';
+import { cassandraClient } from '../../workloads/shared/cassandra';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
 import { LocalEndpoints, readEndpoints, rtdsHome } from '../../scripts/services/endpoints';
@@ -264,12 +264,7 @@ describe('Schema Registry (Confluent API)', () => {
 
 describe('Cassandra', () => {
   const connect = (username: string, password: string) =>
-    new CqlClient({
-      contactPoints: [...endpoints.cassandra.contactPoints],
-      protocolOptions: { port: endpoints.cassandra.port },
-      localDataCenter: endpoints.cassandra.localDataCenter,
-      authProvider: new auth.PlainTextAuthProvider(username, password),
-    });
+    cassandraClient({ ...endpoints.cassandra, username, password });
 
   test('the pipeline role creates a keyspace, writes and reads a row', async () => {
     const client = connect(endpoints.cassandra.username, endpoints.cassandra.password);

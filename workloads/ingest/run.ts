@@ -81,7 +81,7 @@ export function isTransientPgError(e: unknown): boolean {
     || /Connection terminated|connection timeout|not queryable|Client has encountered a connection error/i.test(msg);
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 async function landWithRetry(props: IngestRunProps, fn: () => Promise<BatchOutcome>, page: number): Promise<BatchOutcome> {
   const attempts = props.writeAttempts ?? 10;

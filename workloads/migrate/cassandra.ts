@@ -1,5 +1,5 @@
-import { auth, Client } from 'cassandra-driver';
 import { assetPath } from '../shared/assets';
+import { cassandraClient } from '../shared/cassandra';
 import { CassandraConfig } from '../shared/config';
 import { log } from '../shared/log';
 import { cqlStatements, readMigrations } from './files';
@@ -23,12 +23,7 @@ export async function migrateCassandra(cfg: CassandraConfig, props: CassandraMig
   const files = readMigrations(props.dir ?? assetPath('migrations/cassandra'), '.cql');
   if (!files.ok) throw new Error(files.error);
   const rf = props.replicationFactor ?? 1;
-  const client = new Client({
-    contactPoints: [...cfg.contactPoints],
-    protocolOptions: { port: cfg.port },
-    localDataCenter: cfg.localDataCenter,
-    authProvider: cfg.username ? new auth.PlainTextAuthProvider(cfg.username, cfg.password ?? '') : undefined,
-  });
+  const client = cassandraClient(cfg);
   await client.connect();
   try {
     await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${KEYSPACE} WITH replication = {'class': 'SimpleStrategy', 'replication_factor': '${rf}'}`);

@@ -37,7 +37,7 @@ export interface RelayStatus {
 const SELECT_BATCH = `SELECT seq, ${USER_COLUMNS.map((c) => (c === 'dob' || c === 'registered_date' || c === 'ingested_at' ? `to_json(${c}) #>> '{}' AS ${c}` : c)).join(', ')}
 FROM landing_users WHERE seq > $1 ORDER BY seq LIMIT $2`;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Streams landing_users to Kafka in seq order. The cursor moves only after Kafka acknowledged

@@ -1,11 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { Client, Pool } from 'pg';
+import { Kafka } from 'kafkajs';
+import { Pool } from 'pg';
 import { LocalEndpoints, readEndpoints } from '../../../scripts/services/endpoints';
 import { PostgresConfig } from '../../../workloads/shared/config';
-import { migratePostgres } from '../../../workloads/migrate/postgres';
+import { deleteTopics, kafkaAdminClient, pipelinePartitions, scratchDatabase, scratchTopics } from '../../../scripts/local/scratch';
 
 export const REPO = join(__dirname, '..', '..', '..');
 
@@ -23,48 +23,28 @@ export interface TestDatabase {
 
 /** A migrated database of its own, so a test's landing table and relay cursor see only its rows. */
 export async function freshDatabase(e: LocalEndpoints = endpoints()): Promise<TestDatabase> {
-  const name = `rtds_test_${suffix()}`;
-  const admin = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: 'postgres' });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name} OWNER ${e.postgres.user}`);
-  await admin.end();
-  const cfg = { host: e.postgres.host, port: e.postgres.port, user: e.postgres.user, password: e.postgres.password, database: name };
-  await migratePostgres(cfg);
-  const pool = new Pool({ ...cfg, max: 4 });
+  const scratch = await scratchDatabase(e, `rtds_test_${suffix()}`);
+  const pool = new Pool({ ...scratch.cfg, max: 4 });
   pool.on('error', () => undefined);
   return {
-    cfg,
+    cfg: scratch.cfg,
     pool,
     async drop() {
       await pool.end();
-      const c = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: 'postgres' });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await scratch.drop();
     },
   };
 }
 
 export function kafka(e: LocalEndpoints = endpoints()): Kafka {
-  return new Kafka({ clientId: 'rtds-test', brokers: e.kafka.bootstrapServers.split(','), logLevel: logLevel.NOTHING });
+  return kafkaAdminClient(e, 'rtds-test');
 }
 
-/** A topic of its own (the broker does not auto-create topics). */
-export async function freshTopic(e: LocalEndpoints = endpoints(), partitions = 3): Promise<{ name: string; remove(): Promise<void> }> {
-  const name = `users_created_test_${suffix()}`;
-  const admin = kafka(e).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
-  await admin.disconnect();
-  return {
-    name,
-    async remove() {
-      const a = kafka(e).admin();
-      await a.connect();
-      await a.deleteTopics({ topics: [name] }).catch(() => undefined);
-      await a.disconnect();
-    },
-  };
+/** A topic of its own (the broker does not auto-create topics), with the pipeline's partitions unless told. */
+export async function freshTopic(e: LocalEndpoints = endpoints(), partitions = pipelinePartitions()): Promise<{ name: string; remove(): Promise<void> }> {
+  const name = `rtds_test_${suffix()}`;
+  await scratchTopics(kafka(e), [{ topic: name, partitions }]);
+  return { name, remove: () => deleteTopics(kafka(e), [name]) };
 }
 
 export interface Consumed {

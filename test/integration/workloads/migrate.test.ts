@@ -1,4 +1,4 @@
-import { auth, Client } from 'cassandra-driver';
+import { cassandraClient } from '../../../workloads/shared/cassandra';
 import { migrateCassandra } from '../../../workloads/migrate/cassandra';
 import { migratePostgres } from '../../../workloads/migrate/postgres';
 import { setQuiet } from '../../../workloads/shared/log';
@@ -30,7 +30,7 @@ describe('migrations against the real databases', () => {
     await migrateCassandra(cfg);
     const again = await migrateCassandra(cfg);
     expect(again.applied).toEqual([]);
-    const client = new Client({ contactPoints: [...e.contactPoints], protocolOptions: { port: e.port }, localDataCenter: e.localDataCenter, authProvider: new auth.PlainTextAuthProvider(e.username, e.password) });
+    const client = cassandraClient(e);
     await client.connect();
     try {
       const cols = await client.execute("SELECT column_name FROM system_schema.columns WHERE keyspace_name = 'spark_streams' AND table_name = 'created_users'");

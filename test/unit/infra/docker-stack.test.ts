@@ -107,7 +107,8 @@ describe('Docker stack', () => {
       'rtdatastream/airflow-app:3.3.2-0.1.0', 'rtdatastream/spark-app:3.5.7-0.1.0', 'rtdatastream/workloads:0.1.0',
     ]);
     const workloads = Object.values(docker.resource.docker_image).find((i: any) => i.name.startsWith('rtdatastream/workloads')) as any;
-    expect(workloads.build).toEqual({ context: '${path.module}/../../..', dockerfile: 'workloads/Dockerfile' });
+    // NODE_IMAGE comes from config/facts: workloads/Dockerfile names no version of its own.
+    expect(workloads.build).toEqual({ context: '${path.module}/../../..', dockerfile: 'workloads/Dockerfile', build_args: { NODE_IMAGE: 'node:24.21.0-bookworm-slim' } });
     // Terraform hashes the sources at plan time, so an edit under workloads/ rebuilds the image.
     expect(workloads.triggers.source_sha1).toMatch(/^\$\{sha1\(join\("", \[for f in sort\(setunion\(fileset\("\$\{path\.module\}\/\.\.\/\.\.\/\.\.", "workloads\/\*\*"\)/);
   });
@@ -117,12 +118,15 @@ describe('Docker stack', () => {
     expect(images['rtdatastream/spark-app:3.5.7-0.1.0'].build).toEqual({
       context: '${path.module}/../../..',
       dockerfile: 'images/spark-app/Dockerfile',
-      build_args: { SPARK_IMAGE: 'apache/spark:3.5.7-scala2.12-java17-python3-ubuntu', APPS_DIR: 'spark-apps' },
+      build_args: {
+        SPARK_IMAGE: 'apache/spark:3.5.7-scala2.12-java17-python3-ubuntu', APPS_DIR: 'spark-apps',
+        COPY_DEPENDENCIES: 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies',
+      },
     });
     expect(images['rtdatastream/airflow-app:3.3.2-0.1.0'].build).toEqual({
       context: '${path.module}/../../..',
       dockerfile: 'images/airflow-app/Dockerfile',
-      build_args: { AIRFLOW_IMAGE: 'apache/airflow:3.3.2-python3.11', DAGS_DIR: 'dags' },
+      build_args: { AIRFLOW_IMAGE: 'apache/airflow:3.3.2-python3.11', DAGS_DIR: 'dags', AIRFLOW_CONSTRAINTS: 'constraints/airflow-3.3.2-py3.11.txt' },
     });
     // A pulled base has no resource of its own: the build pulls it.
     expect(images['rtdatastream/spark-app:3.5.7-0.1.0'].depends_on).toBeUndefined();

@@ -1,5 +1,6 @@
 import { parseLocalArgs } from '../../../scripts/local/cli';
-import { percentile, stageJson } from '../../../scripts/local/pipeline';
+import { stageJson } from '../../../scripts/local/pipeline';
+import { percentile } from '../../../scripts/local/measure';
 
 describe('npm run local', () => {
   it('prints one JSON object with exactly the figures the issue names, in that order', () => {
