@@ -25,7 +25,8 @@ import { ensurePipeline, ensureServices, REPO, runPipeline, RunResult, sourceUrl
 import { deleteTopics, pipelinePartitions, scratchDatabase, scratchTopics, superuserClient } from '../scripts/local/scratch';
 import { runIngest } from '../workloads/ingest/run';
 import { fetchPage } from '../workloads/ingest/fetch';
-import { UserEncoder, userSchemaText, valueSubject } from '../workloads/relay/avro';
+import { UserEncoder, valueSubject } from '../workloads/relay/avro';
+import { userSchemaText } from '../workloads/relay/schema';
 import { registerUserSchema, SchemaRegistry } from '../workloads/relay/registry';
 import { Relay } from '../workloads/relay/relay';
 import { connectProducer } from '../workloads/shared/kafka';
@@ -225,7 +226,7 @@ async function relayRound(pg: PostgresConfig, e: LocalEndpoints, schemaId: numbe
   const max = Number((await pool.query<{ m: string }>('SELECT coalesce(max(seq), 0) AS m FROM landing_users')).rows[0].m);
   await pool.end();
   const producer = await connectProducer({ bootstrapServers: e.kafka.bootstrapServers.split(','), clientId: 'rtds-bench-relay' });
-  const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId), topic, batchSize: 2000, cursorName: `bench-${Date.now()}-${round}-${topic}` });
+  const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId, userSchemaText()), topic, batchSize: 2000, cursorName: `bench-${Date.now()}-${round}-${topic}` });
   const t0 = performance.now();
   const running = relay.run();
   let progressAt = Date.now();
@@ -585,7 +586,7 @@ async function typedUsersForSize(pg: PostgresConfig, schemaId: number): Promise<
   const pool = new Pool({ ...pg, max: 1 });
   const r = await pool.query(`SELECT id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, nat, ingested_at, seq FROM landing_users ORDER BY seq LIMIT 2000`);
   await pool.end();
-  const enc = new UserEncoder(schemaId);
+  const enc = new UserEncoder(schemaId, userSchemaText());
   let bytes = 0;
   for (const u of r.rows) {
     const iso = (d: Date) => d.toISOString();

@@ -11,7 +11,8 @@ import { startSource } from './source/server';
 import { startIngestService } from './ingest/service';
 import { checkRunRequest, MAX_BATCH, runIngest } from './ingest/run';
 import { progressReporter } from './ingest/progress';
-import { UserEncoder, userSchemaText, valueSubject } from './relay/avro';
+import { UserEncoder, valueSubject } from './relay/avro';
+import { userSchemaText } from './relay/schema';
 import { registerUserSchema, SchemaRegistry } from './relay/registry';
 import { Relay } from './relay/relay';
 import { startRelayService } from './relay/service';
@@ -115,7 +116,7 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       const schemaId = await registerSchema(env);
       log('info', 'relay', 'schema registered', { subject: valueSubject(kafka.topic), id: schemaId });
       const producer = await connectProducer({ bootstrapServers: kafka.bootstrapServers, clientId: 'rtds-relay' });
-      const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId), topic: kafka.topic, batchSize });
+      const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId, userSchemaText()), topic: kafka.topic, batchSize });
       const svc = await startRelayService({ relay, port });
       const running = relay.run();
       await untilSignal();

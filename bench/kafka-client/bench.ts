@@ -12,6 +12,7 @@ import { connectProducer, KafkaClientName, KeyedMessage, UsersProducer } from '.
 import { sortBatch } from '../../workloads/ingest/normalize';
 import { generatePage, USER_FIELDS } from '../../workloads/source/generate';
 import { UserEncoder } from '../../workloads/relay/avro';
+import { userSchemaText } from '../../workloads/relay/schema';
 import { readEndpoints } from '../../scripts/services/endpoints';
 
 const CLIENTS: readonly KafkaClientName[] = ['kafkajs', 'platformatic'];
@@ -27,7 +28,7 @@ function percentile(sorted: readonly number[], p: number): number {
 
 function pipelineMessages(count: number): KeyedMessage[] {
   // The relay's exact encoding: normalized users, Avro, Confluent framing (schema id 1 here).
-  const encoder = new UserEncoder(1);
+  const encoder = new UserEncoder(1, userSchemaText());
   const out: KeyedMessage[] = [];
   for (let page = 1; out.length < count; page++) {
     const raw = generatePage({ results: 5000, seed: 'bench', page, nat: [], fields: USER_FIELDS, noinfo: true }).results;

@@ -21,15 +21,9 @@ REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 ROOT_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/rtdatastream"
 CACHE="$ROOT_CACHE/images"
 
-# Versions of the upstream images these stand in for (stacks/config.ts pins the same ones).
-NODE_VERSION="24.21.0"
-NPM_VERSION="11.6.2"
-CONFLUENT_VERSION="7.9.2"
-KAFKA_VERSION="3.9.1"          # the Apache Kafka release Confluent Platform 7.9 is built on
-POSTGRES_TAG="17.12"          # the stack's tag; Debian trixie's postgresql-17 at the same version is inside
-CASSANDRA_VERSION="5.0.6"
-SPARK_VERSION="3.5.7"
-AIRFLOW_VERSION="3.3.2"
+# Versions of the upstream images these stand in for: config/facts/versions.ts, the one place
+# they live (NODE_VERSION, NPM_VERSION, CONFLUENT_VERSION, KAFKA_VERSION, POSTGRES_TAG, ...).
+eval "$(cd "$REPO" && node_modules/.bin/ts-node --transpile-only scripts/deploy/versions-env.ts)"
 
 log() { printf '[images.sh] %s\n' "$*" >&2; }
 die() { printf '[images.sh] error: %s\n' "$*" >&2; exit 1; }
@@ -85,13 +79,13 @@ image_confluent() {
   <dependencies>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
+    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>$SLF4J_RELOAD4J_VERSION</version></dependency>
   </dependencies>
 </project>
 POM
     log "resolving Kafka $KAFKA_VERSION jars from Maven Central"
     (cd "$dl" && mvn -B -q "-Dmaven.repo.local=$ROOT_CACHE/m2" \
-      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+      "$COPY_DEPENDENCIES" \
       -DoutputDirectory=lib -DincludeScope=runtime) || die "mvn could not resolve the Kafka jars"
     touch "$dl/.complete"
   fi
@@ -111,7 +105,7 @@ jars_layer() { # jars_layer <tag> <pom.xml>
     rm -rf "$dl"; mkdir -p "$dl"
     log "resolving $(basename "$(dirname "$pom")")/$(basename "$pom") with mvn for $tag"
     mvn -B -q -f "$pom" "-Dmaven.repo.local=$ROOT_CACHE/m2" \
-      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+      "$COPY_DEPENDENCIES" \
       "-DoutputDirectory=$dl/jars" -DincludeScope=runtime || die "mvn could not resolve $pom"
     touch "$dl/.complete"
   fi
@@ -140,29 +134,26 @@ image_cassandra_jars() {
   jars_layer "rtdatastream/cassandra-jars:$CASSANDRA_VERSION" \
     "$(pom_of cassandra "org.apache.cassandra:cassandra-all:$CASSANDRA_VERSION")"
 }
-image_cassandra() { image_cassandra_jars; image_plain cassandra "$CASSANDRA_VERSION"; }
+image_cassandra() { image_cassandra_jars; image_plain cassandra "$CASSANDRA_VERSION" "CASSANDRA_VERSION=$CASSANDRA_VERSION"; }
 
 image_spark_jars() {
   # The same pom the local Spark service resolves (spark-apps/jars/pom.xml).
   jars_layer "rtdatastream/spark-connector-jars:$SPARK_VERSION" "$REPO/spark-apps/jars/pom.xml"
 }
-image_spark() { image_spark_jars; image_plain spark "$SPARK_VERSION"; }
+image_spark() { image_spark_jars; image_plain spark "$SPARK_VERSION" "SPARK_VERSION=$SPARK_VERSION"; }
 
 # A FROM-scratch image holding /apicurio (runner jar + lib/): Apicurio Registry built with mvn on
 # the host from scripts/services/apicurio, the Maven project the local services build (cached).
 image_apicurio() {
   ensure_maven
   local src="$REPO/scripts/services/apicurio" version key dl ctx
-  version="$(sed -n 's:.*<apicurio.version>\(.*\)</apicurio.version>.*:\1:p' "$src/pom.xml")"
-  [ -n "$version" ] || die "$src/pom.xml has no <apicurio.version>"
-  grep -q "rtdatastream/apicurio-registry:$version " "$REPO/images/schema-registry/Dockerfile" \
-    || die "images/schema-registry/Dockerfile must build FROM rtdatastream/apicurio-registry:$version (the pom's version)"
+  version="$APICURIO_VERSION"
   key="$(cd "$src" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-16)"
   dl="$CACHE/apicurio-$version-$key"; ctx="$CACHE/context/apicurio"
   if [ ! -f "$dl/.complete" ]; then
     rm -rf "$dl"; mkdir -p "$dl"; cp -r "$src/." "$dl/"
     log "building Apicurio Registry $version with mvn (first time only)"
-    mvn -B -q -f "$dl/pom.xml" "-Dmaven.repo.local=$ROOT_CACHE/m2" package -DskipTests || die "mvn could not build $src"
+    mvn -B -q -f "$dl/pom.xml" "-Dmaven.repo.local=$ROOT_CACHE/m2" "-Dapicurio.version=$version" package -DskipTests || die "mvn could not build $src"
     [ -f "$dl/target/apicurio-registry-runner.jar" ] || die "the mvn build in $dl produced no target/apicurio-registry-runner.jar"
     touch "$dl/.complete"
   fi
@@ -171,16 +162,18 @@ image_apicurio() {
   printf 'FROM scratch\nCOPY apicurio/ /apicurio/\n' > "$ctx/Dockerfile"
   build "rtdatastream/apicurio-registry:$version" "$ctx"
 }
-image_schema_registry() { image_apicurio; image_plain schema-registry "$CONFLUENT_VERSION"; }
+image_schema_registry() { image_apicurio; image_plain schema-registry "$CONFLUENT_VERSION" "CONFLUENT_VERSION=$CONFLUENT_VERSION" "APICURIO_VERSION=$APICURIO_VERSION"; }
 
-image_plain() { # a component image that needs nothing fetched on the host
-  build "rtdatastream/$1:$2" "$REPO/images/$1"
+image_plain() { # a component image that needs nothing fetched on the host: image_plain <dir> <tag> [ARG=value ...]
+  local dir="$1" tag="$2" a args=(); shift 2
+  for a in "$@"; do args+=(--build-arg "$a"); done
+  build "rtdatastream/$dir:$tag" "$REPO/images/$dir" "${args[@]}"
 }
 
-image_zookeeper() { image_plain zookeeper "$CONFLUENT_VERSION"; }
-image_kafka() { image_plain kafka "$CONFLUENT_VERSION"; }
-image_postgres() { image_plain postgres "$POSTGRES_TAG"; }
-image_airflow() { image_plain airflow "$AIRFLOW_VERSION"; }
+image_zookeeper() { image_plain zookeeper "$CONFLUENT_VERSION" "CONFLUENT_VERSION=$CONFLUENT_VERSION"; }
+image_kafka() { image_plain kafka "$CONFLUENT_VERSION" "CONFLUENT_VERSION=$CONFLUENT_VERSION"; }
+image_postgres() { image_plain postgres "$POSTGRES_TAG" "PG_VERSION=$POSTGRES_TAG"; }
+image_airflow() { image_plain airflow "$AIRFLOW_VERSION" "AIRFLOW_VERSION=$AIRFLOW_VERSION"; }
 
 # What the component Dockerfiles build FROM or COPY --from; `up` builds only these, because the
 # Docker provider builds the component images itself (BuildKit gives them other image ids than

@@ -1,7 +1,7 @@
-// The Schema Registry: Apicurio Registry 2.4.2.Final built from Maven Central (see
+// The Schema Registry: Apicurio Registry built from Maven Central (see
 // scripts/services/apicurio/pom.xml), serving the Confluent-compatible API under /apis/ccompat/v7.
 // Its storage is an H2 database file in <home>/schema-registry, so ids survive restarts.
-import { LOCAL_PORTS } from '../../config/facts';
+import { LOCAL_PORTS, VERSIONS } from '../../config/facts';
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -27,12 +27,9 @@ function templateFiles(dir = BUILD_TEMPLATE, prefix = ''): string[] {
     .sort();
 }
 
-/** `<apicurio.version>` of the template pom, the one source of the version. */
+/** The Apicurio release (config/facts/versions.ts; the template pom's property must agree, test/unit/facts.test.ts checks it). */
 export function apicurioVersion(): string {
-  const pom = fs.readFileSync(path.join(BUILD_TEMPLATE, 'pom.xml'), 'utf8');
-  const match = /<apicurio\.version>([^<]+)<\/apicurio\.version>/.exec(pom);
-  if (!match) throw new Error(`${path.join(BUILD_TEMPLATE, 'pom.xml')} has no <apicurio.version> property`);
-  return match[1];
+  return VERSIONS.apicurio;
 }
 
 export class ApicurioRegistry extends DaemonService {

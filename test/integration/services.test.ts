@@ -7,7 +7,7 @@ import * as path from 'path';
 import { cassandraClient } from '../../workloads/shared/cassandra';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
-import { LocalEndpoints, readEndpoints, rtdsHome } from '../../scripts/services/endpoints';
+import { LocalEndpoints, localPipelineConfig, readEndpoints, rtdsHome } from '../../scripts/services/endpoints';
 import { down, restart, status, up } from '../../scripts/services/lifecycle';
 
 jest.setTimeout(120_000);
@@ -109,14 +109,15 @@ describe('Kafka', () => {
   const kafka = () =>
     new Kafka({ clientId: `services-test-${runId}`, brokers: endpoints.kafka.bootstrapServers.split(','), logLevel: logLevel.NOTHING });
 
-  test('the pipeline topics exist with their partitions', async () => {
+  test('the pipeline topics exist with the partitions the stacks give them, the dead-letter topic included', async () => {
     const admin = kafka().admin();
     await admin.connect();
     try {
-      const meta = await admin.fetchTopicMetadata({ topics: ['users_created', 'users_created_dlq'] });
+      const topic = localPipelineConfig().kafka.topic;
+      const meta = await admin.fetchTopicMetadata({ topics: [topic.name, topic.deadLetterName] });
       const partitions = Object.fromEntries(meta.topics.map((t) => [t.name, t.partitions.length]));
-      expect(partitions.users_created).toBe(Number(process.env.RTDS_KAFKA_PARTITIONS ?? 3));
-      expect(partitions.users_created_dlq).toBe(1);
+      expect(partitions).toEqual({ [topic.name]: topic.partitions, [topic.deadLetterName]: topic.partitions });
+      expect(topic.partitions).toBe(3);
     } finally {
       await admin.disconnect();
     }

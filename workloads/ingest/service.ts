@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import { Pool } from 'pg';
 import { close, listen, readJsonBody, sendJson, sendText } from '../shared/http';
 import { log } from '../shared/log';
-import { Metrics } from '../shared/metrics';
+import { exposition, IngestMetrics } from '../shared/metrics';
 import { checkRunRequest, MAX_BATCH, newRunStatus, runIngest, RunStatus } from './run';
 import { FetchProps } from './fetch';
 
@@ -29,20 +29,24 @@ export interface RunningIngest {
  */
 export async function startIngestService(props: IngestServiceProps): Promise<RunningIngest> {
   const runs = new Map<string, RunStatus>();
-  const metrics = new Metrics('rtds_ingest');
-  for (const [n, h] of [['users_inserted_total', 'users newly landed'], ['users_already_landed_total', 'users skipped because their id was already landed'], ['users_quarantined_total', 'records and pages quarantined'], ['runs_total', 'runs finished']] as const) metrics.declare(n, h);
-  metrics.declare('runs_in_progress', 'runs running or queued', 'gauge');
+  const metrics = new IngestMetrics();
+  let pageStarted = Date.now();
   let queue: Promise<unknown> = Promise.resolve();
   // Shutdown stops queued and running runs between pages instead of waiting for them.
   const shutdown = new AbortController();
 
   const account = (before: RunStatus, after: RunStatus) => {
-    metrics.inc('users_inserted_total', 'users newly landed', after.inserted - before.inserted);
-    metrics.inc('users_already_landed_total', 'users skipped because their id was already landed', after.alreadyLanded - before.alreadyLanded);
-    metrics.inc('users_quarantined_total', 'records and pages quarantined', after.quarantined - before.quarantined);
+    metrics.usersInserted.inc(after.inserted - before.inserted);
+    metrics.usersAlreadyLanded.inc(after.alreadyLanded - before.alreadyLanded);
+    metrics.usersQuarantined.inc(after.quarantined - before.quarantined);
+    // One page per progress call: the time since the previous one is that page's fetch and write.
+    if (after.pagesDone > before.pagesDone) metrics.pageSeconds.observe((Date.now() - pageStarted) / 1000);
+    pageStarted = Date.now();
   };
 
   const server = http.createServer(async (req, res) => {
+    const timer = metrics.requestSeconds.startTimer({ method: req.method ?? '' });
+    res.on('finish', () => timer({ route: (req.url ?? '/').split('?')[0].replace(/^\/runs\/[^/]+$/, '/runs/:id'), code: String(res.statusCode) }));
     try {
       const url = new URL(req.url ?? '/', 'http://ingest');
       if (url.pathname === '/healthz') {
@@ -54,8 +58,9 @@ export async function startIngestService(props: IngestServiceProps): Promise<Run
         }
       }
       if (url.pathname === '/metrics') {
-        metrics.set('runs_in_progress', 'runs running or queued', [...runs.values()].filter((r) => r.state === 'running').length);
-        return sendText(res, 200, metrics.render());
+        metrics.runsInProgress.set([...runs.values()].filter((r) => r.state === 'running').length);
+        const m = await exposition(metrics.registry);
+        return sendText(res, 200, m.text, m.contentType);
       }
       if (url.pathname === '/runs' && req.method === 'POST') {
         const body = (await readJsonBody(req)) as { users?: unknown; seed?: unknown; batchSize?: unknown; nat?: unknown } | undefined;
@@ -66,9 +71,9 @@ export async function startIngestService(props: IngestServiceProps): Promise<Run
         const status = newRunStatus(request);
         runs.set(status.id, status);
         let seen = { ...status };
-        queue = queue.then(() =>
+        queue = queue.then(() => (pageStarted = Date.now())).then(() =>
           runIngest({ ...request, seed: status.seed, runId: status.id, signal: shutdown.signal, pool: props.pool, sourceUrl: props.sourceUrl, fetch: props.fetch, onProgress: (s) => { account(seen, s); seen = { ...s }; } }, status)
-            .then((s) => { account(seen, s); metrics.inc('runs_total', 'runs finished', 1, { state: s.state }); }),
+            .then((s) => { account(seen, s); metrics.runs.inc({ state: s.state }); }),
         );
         log('info', 'ingest', 'run accepted', { run: status.id, users: status.users, seed: status.seed });
         return sendJson(res, 202, status, { location: `/runs/${status.id}` });

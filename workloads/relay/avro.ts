@@ -1,15 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { Type } from 'avsc';
-import { assetPath } from '../shared/assets';
 import { err, ok, Result } from '../shared/result';
 import { UserRecord } from '../shared/user';
 
 /** The subject of a topic's value schema (TopicNameStrategy). */
 export const valueSubject = (topic: string): string => `${topic}-value`;
 
-export function userSchemaText(): string {
-  return readFileSync(assetPath('schema/user.avsc'), 'utf8');
-}
 
 /** Fields that are ISO-8601 instants in the record and timestamp-millis in the Avro message. */
 type InstantField = 'dob' | 'registered_date' | 'ingested_at';
@@ -61,7 +56,8 @@ export function unframe(message: Buffer): Result<{ schemaId: number; body: Buffe
 /** Encodes users with one schema id; the type checks every field, so a bad row fails loudly. */
 export class UserEncoder {
   readonly type: Type;
-  constructor(readonly schemaId: number, schemaText: string = userSchemaText()) {
+  /** `schemaText`: the users schema (userSchemaText() in ./schema reads the bundled file; this module does no I/O). */
+  constructor(readonly schemaId: number, schemaText: string) {
     this.type = Type.forSchema(JSON.parse(schemaText));
   }
 

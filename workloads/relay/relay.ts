@@ -2,7 +2,7 @@ import { Client, Pool, QueryResult } from 'pg';
 import { PostgresConfig } from '../shared/config';
 import { UsersProducer } from '../shared/kafka';
 import { log } from '../shared/log';
-import { Metrics } from '../shared/metrics';
+import { RelayMetrics } from '../shared/metrics';
 import { USER_COLUMNS } from '../shared/user';
 import { LandedUser, UserEncoder } from './avro';
 import { USERS_TOPIC } from '../../config/facts';
@@ -45,7 +45,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  */
 export class Relay {
   readonly status: RelayStatus = { cursor: 0, maxSeq: 0, relayed: 0, batches: 0, lastHealthyAt: 0 };
-  readonly metrics = new Metrics('rtds_relay');
+  readonly metrics = new RelayMetrics();
   private stopped = false;
   private wake: (() => void) | undefined;
   private listenerLost = false;
@@ -61,9 +61,6 @@ export class Relay {
     this.pool.on('error', (e) => log('warn', 'relay', 'idle PostgreSQL connection failed', { error: e.message }));
     this.topic = props.topic ?? USERS_TOPIC;
     this.cursorName = props.cursorName ?? this.topic;
-    this.metrics.declare('records_total', 'records acknowledged by Kafka');
-    this.metrics.declare('batches_total', 'batches acknowledged by Kafka');
-    this.metrics.declare('errors_total', 'loop turns that failed and were retried');
   }
 
   /** Runs until stop(); errors (database restart, broker down) are logged and retried. */
@@ -76,7 +73,7 @@ export class Relay {
       } catch (e) {
         failures++;
         this.status.lastError = (e as Error).message;
-        this.metrics.inc('errors_total', 'loop turns that failed and were retried');
+        this.metrics.errors.inc();
         const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
         log('error', 'relay', 'relay loop failed, reconnecting', { error: this.status.lastError, delayMs: delay });
         await this.closeListener();
@@ -157,11 +154,12 @@ export class Relay {
     const res = await this.readBatch(this.status.cursor, batchSize);
     const max = await this.pool.query<{ m: string }>('SELECT coalesce(max(seq), 0) AS m FROM landing_users');
     this.status.maxSeq = Number(max.rows[0].m);
-    this.metrics.set('lag_rows', 'landing rows not yet acknowledged by Kafka (max(seq) - cursor)', Math.max(0, this.status.maxSeq - this.status.cursor));
+    this.metrics.lagRows.set(Math.max(0, this.status.maxSeq - this.status.cursor));
     if (res.rows.length === 0) return 0;
     const rows = res.rows.map((r) => ({ ...r, seq: Number(r.seq) }));
     const messages = rows.map((r) => ({ key: r.id, value: this.props.encoder.encode(r) }));
     const last = rows[rows.length - 1].seq;
+    const timer = this.metrics.batchSeconds.startTimer();
     const sent = this.props.producer.send(this.topic, messages);
     if (rows.length === batchSize) {
       const ahead = this.pool.query<LandedUser & { seq: string }>(SELECT_BATCH, [last, batchSize]);
@@ -174,10 +172,11 @@ export class Relay {
     this.status.cursor = last;
     this.status.relayed += rows.length;
     this.status.batches++;
-    this.metrics.inc('records_total', 'records acknowledged by Kafka', rows.length);
-    this.metrics.inc('batches_total', 'batches acknowledged by Kafka');
-    this.metrics.set('cursor', 'last landing seq acknowledged by Kafka', last);
-    this.metrics.set('lag_rows', 'landing rows not yet acknowledged by Kafka (max(seq) - cursor)', Math.max(0, this.status.maxSeq - last));
+    timer();
+    this.metrics.records.inc(rows.length);
+    this.metrics.batches.inc();
+    this.metrics.cursor.set(last);
+    this.metrics.lagRows.set(Math.max(0, this.status.maxSeq - last));
     return rows.length;
   }
 }

@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import { close, listen, sendJson, sendText } from '../shared/http';
 import { log } from '../shared/log';
-import { Metrics } from '../shared/metrics';
+import { exposition, SourceMetrics } from '../shared/metrics';
 import { generatePage } from './generate';
 import { parsePageQuery } from './query';
 
@@ -51,26 +51,26 @@ export async function startSource(props: SourceServerProps = {}): Promise<Runnin
   const rate = props.ratePerSecond ?? 50;
   if (!(rate > 0)) throw new Error(`ratePerSecond must be > 0, got ${rate}`);
   const limiter = new RateLimit(rate, props.burst ?? rate);
-  const metrics = new Metrics('rtds_source');
-  metrics.declare('requests_total', 'API requests answered');
-  metrics.declare('users_total', 'users generated');
-  metrics.declare('rate_limited_total', 'requests answered 429');
+  const metrics = new SourceMetrics();
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://source');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (url.pathname === '/metrics') return sendText(res, 200, metrics.render());
+    if (url.pathname === '/metrics') {
+      void exposition(metrics.registry).then((m) => sendText(res, 200, m.text, m.contentType));
+      return;
+    }
     if (!/^\/api(\/1\.4)?\/?$/.test(url.pathname)) return sendJson(res, 404, { error: `no such path ${url.pathname}; the API is at /api/` });
     if (req.method !== 'GET') return sendJson(res, 405, { error: `method ${req.method} not allowed; use GET` });
     const wait = limiter.take();
     if (wait > 0) {
-      metrics.inc('rate_limited_total', 'requests answered 429');
+      metrics.rateLimited.inc();
       return sendJson(res, 429, { error: `rate limit of ${rate} requests per second exceeded` }, { 'retry-after': String(wait) });
     }
     const parsed = parsePageQuery(url.searchParams);
     if (!parsed.ok) return sendJson(res, 400, { error: parsed.error });
-    metrics.inc('requests_total', 'API requests answered');
-    metrics.inc('users_total', 'users generated', parsed.value.results);
+    metrics.requests.inc();
+    metrics.users.inc(parsed.value.results);
     sendJson(res, 200, generatePage(parsed.value));
   });
   const port = await listen(server, props.port ?? 8100, props.host ?? '0.0.0.0');

@@ -1,5 +1,6 @@
 import { runIngest } from '../../../workloads/ingest/run';
-import { decodeWith, unframe, userSchemaText, valueSubject } from '../../../workloads/relay/avro';
+import { decodeWith, unframe, valueSubject } from '../../../workloads/relay/avro';
+import { userSchemaText } from '../../../workloads/relay/schema';
 import { SchemaRegistry } from '../../../workloads/relay/registry';
 import { startSource, RunningSource } from '../../../workloads/source/server';
 import { setQuiet } from '../../../workloads/shared/log';

@@ -1,5 +1,6 @@
 import { Type } from 'avsc';
-import { decodeWith, frame, unframe, UserEncoder, userSchemaText } from '../../../workloads/relay/avro';
+import { decodeWith, frame, unframe, UserEncoder } from '../../../workloads/relay/avro';
+import { userSchemaText } from '../../../workloads/relay/schema';
 import { UserRecord } from '../../../workloads/shared/user';
 
 const user: UserRecord & { seq: number } = {
@@ -20,7 +21,7 @@ describe('relay: Avro and the Confluent wire format', () => {
   });
 
   test('a user round-trips: magic 0, 4-byte big-endian schema id, Avro body', () => {
-    const msg = new UserEncoder(258).encode(user);
+    const msg = new UserEncoder(258, userSchemaText()).encode(user);
     expect(msg[0]).toBe(0);
     expect(msg.readUInt32BE(1)).toBe(258);
     const decoded = decodeWith(userSchemaText(), msg);
@@ -31,7 +32,7 @@ describe('relay: Avro and the Confluent wire format', () => {
   });
 
   test('millisecond precision of timestamps survives', () => {
-    const decoded = decodeWith(userSchemaText(), new UserEncoder(1).encode(user));
+    const decoded = decodeWith(userSchemaText(), new UserEncoder(1, userSchemaText()).encode(user));
     expect(decoded.ok && new Date(decoded.value.dob).toISOString()).toBe(user.dob);
   });
 
@@ -43,7 +44,7 @@ describe('relay: Avro and the Confluent wire format', () => {
 
   test('a row with a missing field is refused by the encoder, not sent half-empty', () => {
     const { email: _drop, ...broken } = user;
-    expect(() => new UserEncoder(1).encode(broken as never)).toThrow();
+    expect(() => new UserEncoder(1, userSchemaText()).encode(broken as never)).toThrow();
   });
 
   test('a reader with an added optional field (BACKWARD-compatible change) still reads old messages', () => {
@@ -51,7 +52,7 @@ describe('relay: Avro and the Confluent wire format', () => {
     next.fields.push({ name: 'age', type: ['null', 'int'], default: null });
     const reader = Type.forSchema(next);
     const writer = Type.forSchema(JSON.parse(userSchemaText()));
-    const body = unframe(new UserEncoder(1).encode(user));
+    const body = unframe(new UserEncoder(1, userSchemaText()).encode(user));
     if (!body.ok) throw new Error(body.error);
     const resolved = reader.fromBuffer(body.value.body, reader.createResolver(writer));
     expect(resolved).toMatchObject({ id: user.id, age: null });

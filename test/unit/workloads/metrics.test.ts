@@ -1,19 +1,32 @@
-import { Metrics } from '../../../workloads/shared/metrics';
+import { exposition, IngestMetrics, RelayMetrics } from '../../../workloads/shared/metrics';
 import { progressReporter } from '../../../workloads/ingest/progress';
 import { newRunStatus } from '../../../workloads/ingest/run';
 
 describe('workloads: Prometheus text and progress', () => {
-  test('counters and gauges render in the exposition format, labels escaped', () => {
-    const m = new Metrics('rtds_test');
-    m.declare('events_total', 'events seen');
-    m.inc('events_total', 'events seen', 2);
-    m.inc('runs_total', 'runs', 1, { state: 'ok "quoted"' });
-    m.set('lag_rows', 'rows behind', 42);
-    expect(m.render()).toBe([
-      '# HELP rtds_test_events_total events seen', '# TYPE rtds_test_events_total counter', 'rtds_test_events_total 2',
-      '# HELP rtds_test_runs_total runs', '# TYPE rtds_test_runs_total counter', 'rtds_test_runs_total{state="ok \\"quoted\\""} 1',
-      '# HELP rtds_test_lag_rows rows behind', '# TYPE rtds_test_lag_rows gauge', 'rtds_test_lag_rows 42', '',
-    ].join('\n'));
+  test('relay and ingest metrics render in the Prometheus exposition format, with latency histograms', async () => {
+    const relay = new RelayMetrics();
+    relay.records.inc(2000);
+    relay.lagRows.set(42);
+    relay.batchSeconds.observe(0.03);
+    const { text, contentType } = await exposition(relay.registry);
+    expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(text).toContain('# TYPE rtds_relay_records_total counter\nrtds_relay_records_total 2000');
+    expect(text).toContain('rtds_relay_lag_rows 42');
+    expect(text).toContain('rtds_relay_errors_total 0');
+    expect(text).toContain('rtds_relay_batch_seconds_bucket{le="0.025"} 0\nrtds_relay_batch_seconds_bucket{le="0.05"} 1');
+    expect(text).toContain('rtds_relay_batch_seconds_count 1');
+    const ingest = new IngestMetrics();
+    ingest.runs.inc({ state: 'ok "quoted"' });
+    ingest.requestSeconds.observe({ method: 'GET', route: '/runs/:id', code: '200' }, 0.002);
+    const i = (await exposition(ingest.registry)).text;
+    expect(i).toContain('rtds_ingest_runs_total{state="ok \\"quoted\\""} 1');
+    expect(i).toContain('rtds_ingest_http_request_seconds_bucket{le="0.005",method="GET",route="/runs/:id",code="200"} 1');
+  });
+
+  test('every /metrics carries the process metrics a Grafana user expects: RSS, event-loop lag, GC', async () => {
+    const { text } = await exposition(new RelayMetrics().registry);
+    for (const name of ['process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds', 'process_cpu_seconds_total'])
+      expect({ name, present: new RegExp(`^# TYPE ${name} `, 'm').test(text) }).toEqual({ name, present: true });
   });
 
   test('without a terminal, progress is the first page, then one line per 10 %', () => {
