@@ -76,7 +76,8 @@ def count_landing_rows() -> int:
 def kafka_end_offsets() -> int:
     from confluent_kafka import Consumer, TopicPartition
 
-    topic = os.environ.get("KAFKA_TOPIC", "users_created")
+    # The stacks and the local services always set it (config/facts/contract.ts): no second default here.
+    topic = _env("KAFKA_TOPIC")
     consumer = Consumer({"bootstrap.servers": _env("KAFKA_BOOTSTRAP_SERVERS"), "group.id": "user_pipeline_dag",
                          "enable.auto.commit": False})
     try:
