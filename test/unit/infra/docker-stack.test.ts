@@ -42,9 +42,12 @@ describe('Docker stack', () => {
   });
 
   it('binds published ports to 127.0.0.1 by default and to hostBind when set', () => {
-    const published = Object.values(containers).flatMap((c: any) => (c.ports ?? []).filter((p: any) => p.external));
-    expect(published.length).toBeGreaterThanOrEqual(10);
-    expect(new Set(published.map((p: any) => p.ip))).toEqual(new Set(['127.0.0.1']));
+    const published = Object.values(containers).flatMap((c: any) => (c.ports ?? []).map((p: any) => `${c.name} ${p.ip}:${p.external}`)).sort();
+    expect(published).toEqual([
+      'rtds-airflow-api-server 127.0.0.1:8080', 'rtds-cassandra 127.0.0.1:9042', 'rtds-control-center 127.0.0.1:9021', 'rtds-ingest 127.0.0.1:8000',
+      'rtds-kafka 127.0.0.1:9092', 'rtds-postgres 127.0.0.1:5432', 'rtds-relay 127.0.0.1:8001', 'rtds-schema-registry 127.0.0.1:8081',
+      'rtds-source 127.0.0.1:8100', 'rtds-spark-master 127.0.0.1:7077', 'rtds-spark-master 127.0.0.1:8090', 'rtds-zookeeper 127.0.0.1:2181',
+    ]);
     const open = byName(synthBoth({ hostBind: '0.0.0.0' }).docker, 'docker_container');
     expect(open['rtds-airflow-api-server'].ports).toEqual([{ internal: 8080, external: 8080, ip: '0.0.0.0' }]);
   });
@@ -57,10 +60,16 @@ describe('Docker stack', () => {
   });
 
   it('sets memory and CPU limits on every container', () => {
-    for (const c of Object.values(containers)) {
-      expect(c.memory).toBeGreaterThan(0);
-      expect(Number(c.cpus)).toBeGreaterThan(0);
-    }
+    const limits = Object.fromEntries(Object.values(containers).map((c: any) => [c.name.replace(/^rtds-/, ''), `${c.memory} MiB, ${c.cpus} CPU`]));
+    const jvm2g = '2048 MiB, 1.0 CPU';
+    const small = '512 MiB, 0.5 CPU';
+    expect(limits).toEqual({
+      'airflow-api-server': jvm2g, 'airflow-dag-processor': jvm2g, 'airflow-init': jvm2g, 'airflow-scheduler': jvm2g,
+      cassandra: '3072 MiB, 1.0 CPU', 'cassandra-auth': small, 'cassandra-migrate': small, 'control-center': jvm2g, ingest: small,
+      kafka: '1536 MiB, 1.0 CPU', 'kafka-topics': small, postgres: '1024 MiB, 1.0 CPU', 'postgres-migrate': small, 'register-schema': small,
+      relay: small, 'schema-registry': '768 MiB, 0.5 CPU', source: small, 'spark-master': jvm2g, 'spark-worker': jvm2g, 'users-stream': jvm2g,
+      zookeeper: '768 MiB, 0.5 CPU',
+    });
     expect(containers['rtds-cassandra'].memory).toBe(3072);
     expect(containers['rtds-cassandra'].memory_swap).toBe(3072);
     expect(containers['rtds-cassandra'].cpus).toBe('1.0');

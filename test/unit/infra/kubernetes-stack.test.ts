@@ -25,11 +25,13 @@ describe('Kubernetes stack', () => {
 
   it('runs ZooKeeper, Kafka, PostgreSQL, Cassandra and the streaming driver as StatefulSets with PVCs', () => {
     expect(Object.keys(statefulSets).sort()).toEqual(['cassandra', 'kafka', 'postgres', 'users-stream', 'zookeeper']);
+    const claims: Record<string, string> = {};
     for (const [name, s] of Object.entries(statefulSets)) {
       expect(s.spec.service_name).toBe(`${name}-headless`);
-      expect(s.spec.volume_claim_template.length).toBeGreaterThan(0);
+      claims[name] = s.spec.volume_claim_template.map((v: any) => `${v.metadata.name} ${v.spec.resources.requests.storage}`).join(', ');
       expect(services[`${name}-headless`].spec).toMatchObject({ cluster_ip: 'None', publish_not_ready_addresses: true });
     }
+    expect(claims).toEqual({ cassandra: 'data 10Gi', kafka: 'data 5Gi', postgres: 'data 5Gi', 'users-stream': 'state 2Gi', zookeeper: 'data 2Gi, log 2Gi' });
     expect(statefulSets.kafka.spec.volume_claim_template).toEqual([{
       metadata: { name: 'data' },
       spec: { access_modes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } },
@@ -77,15 +79,23 @@ describe('Kubernetes stack', () => {
   });
 
   it('sets requests and limits and runs every pod as non-root without privilege escalation', () => {
+    const uids: Record<string, string> = {};
     for (const w of Object.values(workloads())) {
       const pod = w.spec.template.spec;
       expect(pod.security_context.run_as_non_root).toBe(true);
-      expect(Number(pod.security_context.run_as_user)).toBeGreaterThan(0);
+      uids[w.metadata.name] = pod.security_context.run_as_user;
       const c = pod.container[0];
       expect(c.security_context).toEqual({ allow_privilege_escalation: false, capabilities: { drop: ['ALL'] } });
       expect(c.resources.limits.memory).toMatch(/^\d+Mi$/);
       expect(c.resources.requests.cpu).toMatch(/^\d+m$/);
     }
+    // Each image's own non-root user: Cassandra and PostgreSQL 999, Spark 185, Airflow 50000, the rest 1000.
+    expect(uids).toEqual({
+      cassandra: '999', 'cassandra-auth': '999', postgres: '999', 'users-stream': '185', 'spark-master': '185', 'spark-worker': '185',
+      'airflow-api-server': '50000', 'airflow-dag-processor': '50000', 'airflow-scheduler': '50000', 'airflow-init': '50000',
+      kafka: '1000', zookeeper: '1000', 'control-center': '1000', ingest: '1000', relay: '1000', 'schema-registry': '1000', source: '1000',
+      'cassandra-migrate': '1000', 'kafka-topics': '1000', 'postgres-migrate': '1000', 'register-schema': '1000',
+    });
     expect(podContainer(statefulSets.cassandra).resources).toEqual({ limits: { cpu: '1000m', memory: '3072Mi' }, requests: { cpu: '500m', memory: '3072Mi' } });
   });
 

@@ -1,5 +1,3 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import { Testing, TerraformStack } from 'cdktf';
 import { DockerPlatform, goDuration } from '../../../constructs/platform/docker';
 import { KubernetesPlatform } from '../../../constructs/platform/kubernetes';
@@ -87,16 +85,6 @@ describe('terraformLiteral', () => {
 });
 
 describe('the seam', () => {
-  it('component code imports no provider; only the platform renderers and stacks do', () => {
-    const dir = path.resolve(__dirname, '../../../constructs/components');
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ts'));
-    expect(files.sort()).toEqual(['airflow.ts', 'cassandra.ts', 'common.ts', 'kafka-console.ts', 'kafka.ts', 'postgres.ts',
-      'schema-registry.ts', 'spark.ts', 'workloads.ts', 'zookeeper.ts']);
-    for (const f of files) expect({ f, provider: /@cdktf\/provider-/.test(fs.readFileSync(path.join(dir, f), 'utf8')) }).toEqual({ f, provider: false });
-    const pipeline = fs.readFileSync(path.resolve(dir, '../pipeline.ts'), 'utf8');
-    expect(pipeline).not.toMatch(/@cdktf\/provider-/);
-  });
-
   it('fails synthesis with the field name when the Spark app is missing', () => {
     const config = configWith({ spark: { app: 'missing_app.py' } });
     expect(() => new DockerStack(Testing.app(), 'docker', { config, repoDir: FIXTURE_REPO }))

@@ -75,12 +75,11 @@ describe('randomuser-compatible source: generator', () => {
     expect(query('')).toEqual({ ok: true, value: expect.objectContaining({ results: 1, page: 1, seed: 'fixedseed' }) });
   });
 
-  test('generates 5,000 users in well under a second', () => {
-    const t = performance.now();
+  // How fast it generates is measured by the bench (docs/BENCHMARKS.md), not timed inside a test.
+  test('generates a full page of 5,000 users, each with its own id', () => {
     const page = generatePage(req(7, 5000));
-    JSON.stringify(page);
     expect(page.results).toHaveLength(5000);
-    expect(performance.now() - t).toBeLessThan(1500);
+    expect(new Set(page.results.map((u) => u.login.uuid)).size).toBe(5000);
   });
 });
 
