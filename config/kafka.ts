@@ -6,9 +6,9 @@ export type KafkaMode = 'zookeeper' | 'kraft';
 export const KAFKA_MODES: readonly KafkaMode[] = ['zookeeper', 'kraft'];
 
 export interface KafkaTopicConfig {
-  /** @default 'users_created' (config/facts/topics.ts) */
+  /** @default USERS_TOPIC (config/facts/topics.ts) */
   readonly name: string;
-  /** Where the Spark job sends records it cannot decode; it gets `partitions` too. @default 'users_created_dlq' */
+  /** Where the Spark job sends records it cannot decode; it gets `partitions` too. @default DEAD_LETTER_TOPIC */
   readonly deadLetterName: string;
   /** Partitions of both topics, on every platform and locally. @default 3 */
   readonly partitions: number;

@@ -23,9 +23,9 @@ export function parseDownArgs(argv: readonly string[]): DownOptions {
   return { keepData };
 }
 
-export function down(options: DownOptions): { containers: string[]; networks: string[]; volumes: string[] } {
+export async function down(options: DownOptions): Promise<{ containers: string[]; networks: string[]; volumes: string[] }> {
   const start = Date.now();
-  const toolchain = prepareToolchain();
+  const toolchain = await prepareToolchain();
   const env: NodeJS.ProcessEnv = { ...toolchain, ...loadSettings(toolchain) };
   env.RTDS_SECRET_SOURCE ??= 'variables';
   synth(env);
@@ -52,10 +52,8 @@ export function down(options: DownOptions): { containers: string[]; networks: st
 }
 
 if (require.main === module) {
-  try {
-    down(parseDownArgs(process.argv.slice(2)));
-  } catch (err) {
-    log(`error: ${(err as Error).message}`);
+  down(parseDownArgs(process.argv.slice(2))).catch((err: Error) => {
+    log(`error: ${err.message}`);
     process.exit(1);
-  }
+  });
 }

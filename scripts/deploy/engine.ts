@@ -5,6 +5,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { generateSecret, LOCAL_IMAGE_VERSIONS } from '../../config/facts';
 import type { SecretVariable } from '../../constructs/platform/secrets';
+import { ensureDockerd } from './dockerd';
+import { ensureToolchain } from './terraform';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 export const stackDir = path.join(repoRoot, 'cdktf.out', 'stacks', 'docker');
@@ -36,16 +38,9 @@ export function capture(command: string, args: readonly string[], options: { env
 }
 
 /** Starts the engine if needed and returns Terraform's environment (offline provider mirror). */
-export function prepareToolchain(): NodeJS.ProcessEnv {
-  run('bash', [path.join(__dirname, 'dockerd.sh')]);
-  const exports = capture('bash', [path.join(__dirname, 'terraform.sh'), '--print-env']);
-  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1' };
-  for (const line of exports.split('\n')) {
-    const m = /^export ([A-Z0-9_]+)="?([^"]*)"?$/.exec(line.trim());
-    if (m) env[m[1]] = m[2];
-  }
-  if (!env.TF_CLI_CONFIG_FILE || !env.TERRAFORM_BINARY_NAME) throw new Error(`terraform.sh printed no usable environment:\n${exports}`);
-  return env;
+export async function prepareToolchain(): Promise<NodeJS.ProcessEnv> {
+  await ensureDockerd();
+  return { ...process.env, CHECKPOINT_DISABLE: '1', ...(await ensureToolchain()) };
 }
 
 /** Synthesizes the Docker stack, pinned to the offline mirror, into cdktf.out/stacks/docker. */

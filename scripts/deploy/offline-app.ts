@@ -1,5 +1,5 @@
 // The cdktf app `npm run up` synthesizes: the same Docker stack as main.ts, with its provider
-// requirements pinned to what scripts/deploy/terraform.sh put in the offline provider mirror.
+// requirements pinned to what scripts/deploy/terraform.ts put in the offline provider mirror.
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
@@ -7,7 +7,7 @@ import { loadConfig } from '../../config';
 import { DockerStack } from '../../stacks/docker';
 import { SECRET_VARIABLES_FILE, stackDir } from './engine';
 
-/** Versions in the mirror, exported by terraform.sh's env.sh (RTDS_PROVIDER_<NAME>=<version>). */
+/** Versions in the mirror, as terraform.ts exports them (RTDS_PROVIDER_<NAME>=<version>). */
 export function mirroredProviders(env: NodeJS.ProcessEnv): Record<string, string> {
   const found: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
@@ -23,7 +23,7 @@ export function pinToMirror(stack: TerraformStack, mirror: Record<string, string
     .terraform?.required_providers ?? {};
   for (const name of Object.keys(declared)) {
     const version = mirror[name];
-    if (!version) throw new Error(`provider '${name}' is not in the offline mirror: run scripts/deploy/terraform.sh`);
+    if (!version) throw new Error(`provider '${name}' is not in the offline mirror: run scripts/deploy/terraform.ts`);
     stack.addOverride(`terraform.required_providers.${name}.version`, version);
   }
 }

@@ -12,6 +12,7 @@ import { loadConfig } from '../../config';
 import {
   ContainerState, containerStates, deployHome, deploySecrets, localImageProblems, log, prepareToolchain, repoRoot, run, sleep, synth,
 } from './engine';
+import { buildImages } from './images';
 
 export interface UpOptions {
   /** @default the config's imageMode (RTDS_IMAGE_MODE, rtds.config.json), else 'upstream' when the engine can pull, 'local' when not */
@@ -161,7 +162,7 @@ export async function up(requested: UpOptions): Promise<ContainerState[]> {
   const start = Date.now();
   const lap = (what: string, since: number) => log(`${what} in ${((Date.now() - since) / 1000).toFixed(0)} s`);
   let t = Date.now();
-  const toolchain = prepareToolchain();
+  const toolchain = await prepareToolchain();
   lap('engine and Terraform ready', t);
   const options = resolveImageMode(requested, toolchain);
   const env = deployEnv(toolchain, options);
@@ -169,7 +170,7 @@ export async function up(requested: UpOptions): Promise<ContainerState[]> {
   if (config.imageMode === 'local') {
     t = Date.now();
     // Shared layers only; the Docker provider builds the component images from images/<dir>.
-    run('bash', [path.join(__dirname, 'images.sh'), 'layers']);
+    await buildImages(['layers']);
     lap('local base layers ready', t);
   }
   t = Date.now();

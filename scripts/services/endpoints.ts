@@ -45,7 +45,7 @@ export interface KafkaEndpoint {
   /** `host:port[,host:port]`. */
   readonly bootstrapServers: string;
   readonly mode: KafkaMode;
-  /** Kafka version, e.g. `3.9.1`. */
+  /** Kafka version of the running broker (config/facts KAFKA_RELEASES). */
   readonly version: string;
 }
 

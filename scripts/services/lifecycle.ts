@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { KafkaMode, LocalEndpoints, readPartialEndpoints, rtdsHome, writeEndpoints } from './endpoints';
-import { isAlive, processFiles, readPid, sleep, stopPid } from './process';
+import { isAlive, processFiles, readPid, sleep, stopPid, withFileLock } from './process';
 import { services, serviceNamed } from './registry';
 import { LocalService, ServiceContext, ServiceStatus, defaultCacheDir, parseKafkaMode } from './service';
 import { Secrets } from './secrets';
@@ -173,26 +173,6 @@ export async function status(opts: ContextOptions = {}): Promise<StatusRow[]> {
 }
 
 /** One `up` at a time per home: a second waits for the first (jest projects, parallel shells). */
-async function withLock<T>(ctx: ServiceContext, body: () => Promise<T>): Promise<T> {
-  const lock = path.join(ctx.home, 'up.lock');
-  const deadline = Date.now() + 15 * 60_000;
-  for (;;) {
-    try {
-      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch {
-      const holder = readPid(lock);
-      if (holder === undefined || !isAlive(holder)) {
-        fs.rmSync(lock, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`${lock} is held by pid ${holder} for too long`);
-      await sleep(1000);
-    }
-  }
-  try {
-    return await body();
-  } finally {
-    fs.rmSync(lock, { force: true });
-  }
+function withLock<T>(ctx: ServiceContext, body: () => Promise<T>): Promise<T> {
+  return withFileLock(path.join(ctx.home, 'up.lock'), body, 15 * 60_000);
 }

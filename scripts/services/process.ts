@@ -169,3 +169,31 @@ export async function waitFor(
     await sleep(opts.intervalMs ?? 500);
   }
 }
+
+/** One holder at a time of `lock` (a pid file); a second waits, a dead holder's lock is taken over. */
+export async function withFileLock<T>(lock: string, body: () => Promise<T>, timeoutMs = 60 * 60_000): Promise<T> {
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  let told = false;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch {
+      const holder = readPid(lock);
+      if (holder === undefined || !isAlive(holder)) {
+        fs.rmSync(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${lock} is held by pid ${holder} for too long`);
+      if (!told) process.stderr.write(`waiting for pid ${holder}, which holds ${lock}\n`);
+      told = true;
+      await sleep(2000);
+    }
+  }
+  try {
+    return await body();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}

@@ -109,7 +109,7 @@ describe('npm run up / npm run down on a Docker engine (imageMode local)', () =>
       }
     } finally {
       const t = Date.now();
-      const left = down({ keepData: false });
+      const left = await down({ keepData: false });
       process.stderr.write(`[deploy test] down: ${Math.round((Date.now() - t) / 1000)} s; total ${Math.round((Date.now() - started) / 1000)} s\n`);
       expect(left).toEqual({ containers: [], networks: [], volumes: [] });
       expect(containerStates()).toEqual([]);

@@ -61,7 +61,7 @@ describe('each pipeline fact lives once, in config/facts', () => {
 
   it('the scan sees the code it guards (a broken walk would pass everything)', () => {
     const scanned = files();
-    for (const f of ['config/index.ts', 'constructs/components/kafka.ts', 'scripts/services/kafka.ts', 'scripts/deploy/images.sh', 'images/postgres/Dockerfile', 'workloads/Dockerfile', 'bench/bench.ts', 'dags/user_pipeline.py'])
+    for (const f of ['config/index.ts', 'constructs/components/kafka.ts', 'scripts/services/kafka.ts', 'scripts/deploy/images.ts', 'images/postgres/Dockerfile', 'workloads/Dockerfile', 'bench/bench.ts', 'dags/user_pipeline.py'])
       expect({ f, scanned: scanned.includes(f) }).toEqual({ f, scanned: true });
     expect(NEEDLES.map((n) => n.fact)).toEqual(expect.arrayContaining([`VERSIONS.kafka (${VERSIONS.kafka})`, `VERSIONS.apicurio (${VERSIONS.apicurio})`, `VERSIONS.node (${VERSIONS.node})`]));
   });

@@ -1,0 +1,69 @@
+// Every test tier, cheapest failure first. Each tier provisions and starts what it needs
+// (downloads cached under ${XDG_CACHE_HOME:-~/.cache}/rtdatastream), so this runs on a fresh
+// machine. RTDS_TEST_TIERS picks tiers, e.g. RTDS_TEST_TIERS="unit python".
+// Ends with one line `N passed, 0 failed` summing what every tier's runner reported.
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { down, status } from './services/lifecycle';
+
+const REPO = path.resolve(__dirname, '..');
+process.env.CHECKPOINT_DISABLE = '1';
+const tiers = (process.env.RTDS_TEST_TIERS ?? 'unit python integration e2e deploy').split(/\s+/).filter(Boolean);
+let passed = 0;
+let startedServices = false;
+
+/** Leave the machine as we found it: the tiers start real servers in the background. */
+async function stopServices(): Promise<void> {
+  if (startedServices && process.env.RTDS_KEEP_SERVICES !== '1') await down({ log: () => undefined }).catch(() => undefined);
+  startedServices = false;
+}
+
+/** Runs one tier with its output on the terminal; counts what its runner reports (jest: "Tests: N passed"; pytest: "N passed in"). */
+async function tier(name: string, command: string, args: string[]): Promise<void> {
+  if (!tiers.includes(name)) {
+    console.log(`== ${name}: skipped (RTDS_TEST_TIERS)`);
+    return;
+  }
+  const t0 = Date.now();
+  console.log(`== ${name}`);
+  let out = '';
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(command, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tee = (d: Buffer, to: NodeJS.WriteStream) => { to.write(d); out += d.toString(); };
+    child.stdout.on('data', (d: Buffer) => tee(d, process.stdout));
+    child.stderr.on('data', (d: Buffer) => tee(d, process.stderr));
+    child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1)));
+  });
+  for (const m of out.matchAll(/^Tests: +(\d+) passed/gm)) passed += Number(m[1]);
+  for (const m of out.matchAll(/^(\d+) passed in/gm)) passed += Number(m[1]);
+  if (code !== 0) throw Object.assign(new Error(`== ${name}: failed (exit ${code}) after ${Math.round((Date.now() - t0) / 1000)} s`), { code });
+  console.log(`== ${name}: passed in ${Math.round((Date.now() - t0) / 1000)} s`);
+}
+
+const bin = (name: string) => path.join(REPO, 'node_modules', '.bin', name);
+
+async function main(): Promise<void> {
+  await tier('unit', bin('jest'), ['--ci', '--selectProjects', 'unit']);
+  await tier('python', bin('ts-node'), ['scripts/services/python-tests.ts']);
+  // Stop the local services afterwards only if these tiers start them: a developer's running
+  // services (npm run services:up) are left as they were.
+  if (tiers.includes('integration') || tiers.includes('e2e')) {
+    startedServices = !(await status({ log: () => undefined }).catch(() => [])).some((r) => r.state === 'running');
+  }
+  await tier('integration', bin('jest'), ['--ci', '--selectProjects', 'integration', '--runInBand']);
+  await tier('e2e', bin('jest'), ['--ci', '--selectProjects', 'e2e', '--runInBand']);
+  await stopServices();
+  if (fs.existsSync(path.join(REPO, 'test/deploy/deploy.test.ts'))) await tier('deploy', bin('jest'), ['--ci', '--selectProjects', 'deploy', '--runInBand']);
+  console.log(`== done: ${tiers.join(' ')}`);
+  console.log(`${passed} passed, 0 failed`);
+}
+
+// Ctrl-C still leaves the machine as we found it.
+process.once('SIGINT', () => void stopServices().then(() => process.exit(130)));
+
+main().catch(async (err: Error & { code?: number }) => {
+  await stopServices();
+  console.error(err.message);
+  process.exit(err.code ?? 1);
+});
