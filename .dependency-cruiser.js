@@ -55,7 +55,7 @@ module.exports = {
       comment: 'The workloads image carries config/facts, not the cdktf config or the constructs.',
       severity: 'error',
       from: { path: '^workloads/' },
-      to: { path: '^(constructs|stacks)/|^config/(index|rules)\\.ts$' },
+      to: { path: '^(constructs|stacks)/|^config/[^/]+\\.ts$' },
     },
     {
       name: 'pure-workload-modules-do-no-io',

@@ -1,4 +1,4 @@
-import { CASSANDRA_KEYSPACE, HOST_PORTS, UPSTREAM_IMAGES } from './facts';
+import { CASSANDRA_DATA_CENTER, CASSANDRA_KEYSPACE, HOST_PORTS, UPSTREAM_IMAGES } from './facts';
 import { checkIdentifier, checkJvmFits, JvmResources, Problem } from './rules';
 
 export interface CassandraConfig {
@@ -20,8 +20,8 @@ export interface CassandraConfig {
   readonly storageGiB: number;
 }
 
-/** Cassandra's own name for a single data center: the local services and the client default use it too. */
-export const DEFAULT_DATA_CENTER = 'datacenter1';
+/** Cassandra's own name for a single data center (config/facts). */
+export const DEFAULT_DATA_CENTER = CASSANDRA_DATA_CENTER;
 
 export const CASSANDRA_DEFAULTS: CassandraConfig = {
   image: UPSTREAM_IMAGES.cassandra,

@@ -11,6 +11,8 @@ export const DEFAULT_PARTITIONS = 3;
 /** The Cassandra table the Spark job upserts into, and its keyspace. */
 export const CASSANDRA_KEYSPACE = 'spark_streams';
 export const CASSANDRA_TABLE = 'created_users';
+/** Cassandra's own name for a single data center: the stacks, the local services and the clients' default. */
+export const CASSANDRA_DATA_CENTER = 'datacenter1';
 
 export interface TopicSettings {
   readonly name: string;

@@ -3,8 +3,7 @@
  * (docs/DEVELOPERS.md). Every reader throws a ConfigError naming the variable and the value it
  * did not accept.
  */
-import { ENV, parsePort, PORTS, USERS_TOPIC } from '../../config/facts';
-import { DEFAULT_DATA_CENTER } from '../../config/cassandra';
+import { CASSANDRA_DATA_CENTER, ENV, parsePort, PORTS, USERS_TOPIC } from '../../config/facts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -121,7 +120,7 @@ export function cassandraConfig(env: Env = process.env): CassandraConfig {
   return {
     contactPoints,
     port: port(env, ENV.cassandraPort, PORTS.cassandra),
-    localDataCenter: optional(env, ENV.cassandraLocalDc, DEFAULT_DATA_CENTER),
+    localDataCenter: optional(env, ENV.cassandraLocalDc, CASSANDRA_DATA_CENTER),
     username,
     password,
   };
