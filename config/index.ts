@@ -8,6 +8,7 @@ import { CASSANDRA_DEFAULTS, CassandraConfig, validateCassandra } from './cassan
 import { CONSOLE_DEFAULTS, ConsoleConfig, validateConsole } from './console';
 import { KAFKA_DEFAULTS, KafkaConfig, validateKafka } from './kafka';
 import { POSTGRES_DEFAULTS, PostgresConfig, validatePostgres } from './postgres';
+import { parsePort } from './facts';
 import { checkImage, checkOneOf, ImageMode, Problem } from './rules';
 import { SCHEMA_REGISTRY_DEFAULTS, SchemaRegistryConfig, validateSchemaRegistry } from './schema-registry';
 import { SPARK_DEFAULTS, SparkConfig, validateSpark } from './spark';
@@ -208,7 +209,8 @@ export function validateConfig(config: PipelineConfig): PipelineConfig {
   for (const { path: field, value } of configFields(config as unknown as Tree)) {
     const leaf = field.split('.').pop() as string;
     if (/[hH]ostPort$/.test(leaf)) {
-      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 65535)
+      // The one port parser; 0 means not published.
+      if (typeof value !== 'number' || 'error' in parsePort(field, value, true))
         bad(field, value, 'must be a port 1-65535, or 0 for not published');
     } else if (COUNTS.has(leaf)) {
       if (!Number.isInteger(value) || (value as number) < 1) bad(field, value, 'must be an integer >= 1');

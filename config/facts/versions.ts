@@ -96,7 +96,7 @@ export const COPY_DEPENDENCIES = `org.apache.maven.plugins:maven-dependency-plug
  * The build arguments each local image (images/<dir>/Dockerfile, imageMode 'local') is built with:
  * the Dockerfiles declare these ARGs without defaults, so the versions live here only.
  */
-export const LOCAL_IMAGE_ARGS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+export const LOCAL_IMAGE_ARGS = {
   zookeeper: { CONFLUENT_VERSION: V.confluentPlatform },
   kafka: { CONFLUENT_VERSION: V.confluentPlatform },
   'schema-registry': { CONFLUENT_VERSION: V.confluentPlatform, APICURIO_VERSION: V.apicurio },
@@ -105,7 +105,7 @@ export const LOCAL_IMAGE_ARGS: Readonly<Record<string, Readonly<Record<string, s
   spark: { SPARK_VERSION: V.spark },
   airflow: { AIRFLOW_VERSION: V.airflow },
   'kafka-ui': {},
-};
+} as const satisfies Readonly<Record<string, Readonly<Record<string, string>>>>;
 
 /** The version each local image stands in for: its tag, and what images.ts builds its shared layers for. */
 export const LOCAL_IMAGE_VERSIONS: Readonly<Record<string, string>> = {

@@ -12,9 +12,8 @@ export interface ComponentProps {
   readonly config: PipelineConfig;
 }
 
-/** Directory under images/ each component's local image is built from (imageMode 'local'). */
-export type LocalImageDir =
-  | 'zookeeper' | 'kafka' | 'schema-registry' | 'kafka-ui' | 'postgres' | 'airflow' | 'spark' | 'cassandra';
+/** Directory under images/ each component's local image is built from (imageMode 'local'): the keys of LOCAL_IMAGE_ARGS. */
+export type LocalImageDir = keyof typeof LOCAL_IMAGE_ARGS;
 
 /**
  * The pinned upstream image, or in imageMode 'local' `rtdatastream/<dir>:<upstream version>` built from

@@ -173,7 +173,7 @@ async function imageApicurio(): Promise<void> {
 }
 
 /** A component image that needs nothing fetched on the host, with its version ARGs from config/facts. */
-const plain = (dir: string) => build(`rtdatastream/${dir}:${LOCAL_IMAGE_VERSIONS[dir]}`, path.join(REPO, 'images', dir), LOCAL_IMAGE_ARGS[dir]);
+const plain = (dir: keyof typeof LOCAL_IMAGE_ARGS) => build(`rtdatastream/${dir}:${LOCAL_IMAGE_VERSIONS[dir]}`, path.join(REPO, 'images', dir), LOCAL_IMAGE_ARGS[dir]);
 
 const cassandraJars = () => jarsLayer(`rtdatastream/cassandra-jars:${VERSIONS.cassandra}`, throwawayPom('cassandra', CASSANDRA_JARS));
 // The same pom the local Spark service resolves (spark-apps/jars/pom.xml).

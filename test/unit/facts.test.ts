@@ -1,6 +1,7 @@
 // Each pipeline fact lives once, in config/facts: a version literal or a topic name written
 // anywhere else in the code (outside tests and docs) fails here, naming the file and the line.
 // Manifests that a package manager reads verbatim cannot import the facts; they must agree.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AIRFLOW_CONSTRAINTS, DEAD_LETTER_TOPIC, USERS_TOPIC, VERSIONS } from '../../config/facts';
@@ -30,12 +31,14 @@ const NEEDLES: Array<{ fact: string; re: RegExp }> = [
   { fact: `the dead-letter topic (${DEAD_LETTER_TOPIC})`, re: new RegExp(`\\b${DEAD_LETTER_TOPIC}\\b`) },
 ];
 
-function files(dir = ''): string[] {
-  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
-    const rel = dir ? `${dir}/${e.name}` : e.name;
-    if (e.isDirectory()) return SKIP_DIRS.has(e.name) || e.name.startsWith('.') ? [] : files(rel);
-    if (rel.endsWith('.md') || SKIP_FILES.has(rel) || e.name.startsWith('.')) return [];
-    return [rel];
+/** The project's files as git sees them (tracked, or new and not ignored): no state files, no caches. */
+function files(): string[] {
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return listed.split('\n').filter(Boolean).filter((rel) => {
+    const parts = rel.split('/');
+    if (parts.slice(0, -1).some((d) => SKIP_DIRS.has(d) || d.startsWith('.'))) return false;
+    const name = parts[parts.length - 1];
+    return !rel.endsWith('.md') && !SKIP_FILES.has(rel) && !name.startsWith('.') && fs.existsSync(path.join(ROOT, rel));
   });
 }
 
