@@ -77,6 +77,8 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       await migratePostgres(pg);
       const pool = new Pool({ ...pg, max: 4, application_name: 'rtds-ingest' });
       pool.on('error', (e) => log('warn', 'ingest', 'idle PostgreSQL connection failed', { error: e.message }));
+      // A checked-out client that loses its server (restart) must not crash the process: its query fails and is retried.
+      pool.on('connect', (client) => client.on('error', (e) => log('warn', 'ingest', 'PostgreSQL connection failed', { error: e.message })));
       const svc = await startIngestService({ pool, sourceUrl, port });
       await untilSignal();
       await svc.close();
@@ -95,6 +97,8 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       await migratePostgres(pg);
       const pool = new Pool({ ...pg, max: 2, application_name: 'rtds-ingest-cli' });
       pool.on('error', (e) => log('warn', 'ingest', 'idle PostgreSQL connection failed', { error: e.message }));
+      // A checked-out client that loses its server (restart) must not crash the process: its query fails and is retried.
+      pool.on('connect', (client) => client.on('error', (e) => log('warn', 'ingest', 'PostgreSQL connection failed', { error: e.message })));
       const interrupt = new AbortController();
       // Ctrl-C ends the run between pages: every landed page stays whole, the status says where it stopped.
       void untilSignal().then((sig) => interrupt.abort(`interrupted by ${sig}`));
