@@ -33,6 +33,8 @@ die() { printf '[terraform.sh] error: %s\n' "$*" >&2; exit 1; }
 # this commit after tag v4.6.0, and no 2.x kubernetes or 3.x random exists (docs/DEPLOY.md).
 PROVIDERS=(
   "kreuzwerker docker 4.6.0 github.com/kreuzwerker/terraform-provider-docker v0.0.0-20260916201441-96d331c98ff4"
+  # The only kubernetes provider commit the proxy serves (what @main resolved to): 3.2.1's source.
+  "hashicorp kubernetes 3.2.1 github.com/hashicorp/terraform-provider-kubernetes v1.13.4-0.20260821094251-3a33fb6cc605"
 )
 
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -1)" = "$2" ]; }
@@ -98,7 +100,7 @@ ensure_provider() {
   local start=$SECONDS src="$WORK/$name-$version"
   fetch_module "$module" "$modversion" "$src"
   mkdir -p "$dir"
-  (cd "$src" && go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$out.partial" .)
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X main.version=$version -X main.Version=$version" -o "$out.partial" .)
   mv "$out.partial" "$out"
   rm -rf "$src"
   log "built $ns/$name $version in $((SECONDS - start)) s"
