@@ -15,7 +15,7 @@ export const KUBE_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube
 export const ALL_PROGRAMS = [...KUBE_COMMANDS, 'etcd', 'coredns', 'crictl', 'pause'] as const;
 export type Program = (typeof ALL_PROGRAMS)[number];
 
-/** The CoreDNS plugins the cluster's Corefile uses; the rest are left out of the build. */
+/** The CoreDNS plugins the cluster's Corefile uses, plus log and reload for debugging it; the rest are left out. */
 const COREDNS_PLUGINS = ['bind', 'cache', 'errors', 'forward', 'health', 'kubernetes', 'log', 'loop', 'ready', 'reload'];
 
 export function programPath(name: Program, env: NodeJS.ProcessEnv = process.env): string {
