@@ -143,7 +143,7 @@ async function buildPause(out: string): Promise<void> {
   fs.renameSync(`${binary}.partial`, binary);
 }
 
-/** kubectl alone, for a user who brings a cluster (a few minutes cold instead of the full build). */
+/** kubectl alone, for a user who brings a cluster (about 5 CPU-minutes cold instead of about 20). */
 export async function ensureKubectl(): Promise<string> {
   if (!fs.existsSync(programPath('kubectl'))) await timed('go build kubectl', () => buildKubernetes(binDir(), ['kubectl'], false));
   return programPath('kubectl');
