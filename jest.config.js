@@ -1,6 +1,7 @@
 // Test tiers. `unit` needs no service and runs in seconds; `integration` talks to the real
 // local services (started by its global setup); `e2e` adds Spark and Airflow; `deploy` runs
-// `cdktf deploy` against a Docker engine.
+// `cdktf deploy` against a Docker engine; `k8s` runs on the project's own Kubernetes cluster
+// (scripts/cluster), which it brings up and takes down.
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
 const project = (name, extra = {}) => ({
   displayName: name,
@@ -16,5 +17,6 @@ module.exports = {
     project('integration', { globalSetup: '<rootDir>/test/integration/global-setup.ts' }),
     project('e2e', { globalSetup: '<rootDir>/test/integration/global-setup.ts' }),
     project('deploy'),
+    project('k8s'),
   ],
 };
