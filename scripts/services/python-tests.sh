@@ -18,6 +18,9 @@ run_pytest() {
 }
 
 spark_python="$(npx ts-node scripts/services/spark.ts python)"
+# The decoders' tests run a local Spark session with the job's connector jars (spark-avro).
+RTDS_SPARK_JARS="$(npx ts-node scripts/services/spark.ts jars)"
+export RTDS_SPARK_JARS
 run_pytest "the Spark job" "$spark_python" test/python --ignore=test/python/airflow
 
 airflow_python="$(npx ts-node scripts/services/airflow.ts python)"

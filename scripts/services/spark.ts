@@ -448,8 +448,9 @@ export async function stopUsersStream(ctx: Pick<ServiceContext, 'home'>, instanc
   await stopPid(usersStreamFiles(ctx, instance).pidFile, graceMs);
 }
 
-// `ts-node scripts/services/spark.ts provision|start|stop|python`: Spark alone, without the
-// services CLI (python-tests.sh uses `python` to get the venv's interpreter).
+// `ts-node scripts/services/spark.ts provision|start|stop|python|jars`: Spark alone, without the
+// services CLI (python-tests.sh uses `python` to get the venv's interpreter and `jars` for the
+// connector jars its Spark session tests put on the classpath).
 if (require.main === module) {
   void (async () => {
     const { createContext } = await import('./lifecycle');
@@ -457,9 +458,10 @@ if (require.main === module) {
     const command = process.argv[2];
     if (command === 'provision') await spark.provision(ctx);
     else if (command === 'python') process.stdout.write(provisionPySpark(ctx) + '\n');
+    else if (command === 'jars') process.stdout.write(provisionConnectorJars(ctx).join(',') + '\n');
     else if (command === 'start') await spark.start(ctx);
     else if (command === 'stop') await spark.stop(ctx);
-    else throw new Error(`usage: spark.ts provision|python|start|stop (got "${command ?? ''}")`);
+    else throw new Error(`usage: spark.ts provision|python|jars|start|stop (got "${command ?? ''}")`);
   })().catch((err: Error) => {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
