@@ -145,13 +145,16 @@ class ArrowDecoder:
     def passes(self, batch) -> Iterator[Pass]:
         from pyspark.sql import functions as F
 
-        # One decode when nothing is rejected (the usual batch); a second one for the dead letters.
+        # One decode when nothing is rejected (the usual batch). Otherwise a second decode gives the
+        # dead letters and writes its good rows again (an idempotent upsert), so that a record whose
+        # fate changed between the two (its schema registered meanwhile) is written or dead-lettered.
         counted = _Count(self.decoded(batch), F.col("error").isNotNull())
         users, _ = _split(counted.frame)
         yield Pass(users)
         if counted.value() != 0:  # None (the count never came) is taken as "maybe some"
-            _, rejected = _split(self.decoded(batch))
-            yield Pass(None, rejected)
+            decoded = self.decoded(batch)
+            users, rejected = _split(decoded)
+            yield Pass(users, rejected, cache=decoded)
 
     def after_batch(self) -> None:
         pass
