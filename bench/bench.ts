@@ -11,16 +11,15 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { concurrent as cassandraConcurrent } from 'cassandra-driver';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-import { CASSANDRA_KEYSPACE, CASSANDRA_TABLE, KAFKA_TOOLS, LOCAL_PORTS, localPort, VERSIONS } from '../config/facts';
+import { CASSANDRA_KEYSPACE, KAFKA_TOOLS, LOCAL_PORTS, localPort, VERSIONS } from '../config/facts';
 import { LocalEndpoints, workloadEnv } from '../scripts/services/endpoints';
 import { createContext } from '../scripts/services/lifecycle';
 import { javaBin, mavenLibDir } from '../scripts/services/maven';
 import { assertPortFree, isAlive, processFiles, sleep, spawnDaemon, stopPid, tail } from '../scripts/services/process';
 import { startUsersStream, stopUsersStream, usersStreamFiles } from '../scripts/local/users-stream';
-import { CassandraTracker, connect, Connections, partitionEndOffsets, percentile, runRows, waitForCassandra } from '../scripts/local/measure';
+import { CassandraTracker, connect, Connections, percentile, runRows, waitForCassandra } from '../scripts/local/measure';
 import { ensurePipeline, ensureServices, REPO, runPipeline, RunResult, sourceUrl, workloadCommand } from '../scripts/local/pipeline';
 import { deleteTopics, pipelinePartitions, scratchDatabase, scratchTopics, superuserClient } from '../scripts/local/scratch';
 import { runIngest } from '../workloads/ingest/run';
@@ -32,6 +31,7 @@ import { Relay } from '../workloads/relay/relay';
 import { connectProducer } from '../workloads/shared/kafka';
 import { PostgresConfig } from '../workloads/shared/config';
 import { setQuiet } from '../workloads/shared/log';
+import { driverRound, driverValues, freshUsersTable, streamRound } from './stream/measure';
 
 // ---------------------------------------------------------------------------------------------
 // Settings.
@@ -152,14 +152,7 @@ async function createTopics(kafka: Kafka): Promise<void> {
 }
 
 async function freshTables(conn: Connections): Promise<void> {
-  const shape = (await conn.cassandra.execute(
-    `SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = '${CASSANDRA_KEYSPACE}' AND table_name = '${CASSANDRA_TABLE}'`,
-  )).rows.map((r) => `${r.column_name as string} ${r.type as string}${r.column_name === 'id' ? ' PRIMARY KEY' : ''}`);
-  if (shape.length === 0) throw new Error(`${CASSANDRA_KEYSPACE}.${CASSANDRA_TABLE} does not exist: the Cassandra migration did not run`);
-  for (const table of [STREAM_TABLE, DRIVER_TABLE]) {
-    await conn.cassandra.execute(`DROP TABLE IF EXISTS ${CASSANDRA_KEYSPACE}.${table}`, [], { readTimeout: 120_000 });
-    await conn.cassandra.execute(`CREATE TABLE ${CASSANDRA_KEYSPACE}.${table} (${shape.join(', ')})`, [], { readTimeout: 120_000 });
-  }
+  for (const table of [STREAM_TABLE, DRIVER_TABLE]) await freshUsersTable(conn, `${CASSANDRA_KEYSPACE}.${table}`);
 }
 
 async function startBenchSource(e: LocalEndpoints): Promise<number> {
@@ -275,77 +268,11 @@ function producerPerfRound(lib: string, e: LocalEndpoints, users: number, record
   return Number(m[2]);
 }
 
-/**
- * The newest micro-batch the job has committed (Cassandra written) whose offsets reach `end`, and
- * when it committed; undefined while there is none. Read from the checkpoint directory, so that
- * watching the job costs Cassandra nothing (polling count(*) would scan the table it is writing).
- */
-export function committedThrough(checkpoint: string, topic: string, end: Record<string, number>): { batch: number; at: number } | undefined {
-  const commits = path.join(checkpoint, 'commits');
-  if (!fs.existsSync(commits)) return undefined;
-  const done = fs.readdirSync(commits).filter((f) => /^\d+$/.test(f)).map(Number).sort((a, b) => b - a);
-  for (const batch of done.slice(0, 3)) {
-    // offsets/N: "v1", the batch metadata, then the source's offsets {"topic":{"partition":next offset}}.
-    const lines = fs.readFileSync(path.join(checkpoint, 'offsets', String(batch)), 'utf8').trim().split('\n');
-    const reached = (JSON.parse(lines[lines.length - 1]) as Record<string, Record<string, number>>)[topic] ?? {};
-    if (Object.entries(end).every(([p, high]) => (reached[p] ?? 0) >= high)) {
-      return { batch, at: fs.statSync(path.join(commits, String(batch))).mtimeMs };
-    }
-  }
-  return undefined;
-}
-
-/**
- * Users/s of the Spark job over one round: the round's rows over the time from the start of its
- * first micro-batch (the rows' processed_at) to the commit of the batch that reached the topic's
- * end (polled every 0.1 s in the checkpoint). The rows are counted in Cassandra once, at the end.
- */
-async function streamRound(conn: Connections, checkpoint: string, expected: number, timeoutMs: number): Promise<{ usersPerSec: number; batches: number }> {
-  const deadline = Date.now() + timeoutMs;
-  // Where the job is done: its commits reach every partition's end offset.
-  const end = await partitionEndOffsets(conn.kafka, STREAM_TOPIC);
-  let done: { batch: number; at: number } | undefined;
-  while (!(done = committedThrough(checkpoint, STREAM_TOPIC, end))) {
-    if (Date.now() > deadline) throw new Error(`stream round: the bench Spark job did not reach the end of ${STREAM_TOPIC} (${JSON.stringify(end)}) in ${timeoutMs / 1000} s; see ${usersStreamFiles({ home: createContext({ log: () => undefined }).home }, STREAM_INSTANCE).logFile}`);
-    await sleep(100);
-  }
-  const batches = new Set<number>();
-  let first = Infinity;
-  let rows = 0;
-  for await (const row of conn.cassandra.stream(`SELECT processed_at FROM ${CASSANDRA_KEYSPACE}.${STREAM_TABLE}`, [], { fetchSize: 5000, readTimeout: 120_000 }) as unknown as AsyncIterable<{ processed_at: Date }>) {
-    const t = row.processed_at.getTime();
-    rows++;
-    batches.add(t);
-    if (t < first) first = t;
-  }
-  if (rows !== expected) throw new Error(`stream round: the job committed through ${JSON.stringify(end)} but ${CASSANDRA_KEYSPACE}.${STREAM_TABLE} holds ${rows} rows, expected ${expected}`);
-  return { usersPerSec: expected / ((done.at - first) / 1000), batches: batches.size };
-}
-
-interface TypedUser {
-  values: unknown[];
-}
-
-async function typedUsers(pg: PostgresConfig): Promise<TypedUser[]> {
+async function typedUsers(pg: PostgresConfig): Promise<unknown[][]> {
   const pool = new Pool({ ...pg, max: 1 });
   const r = await pool.query(`SELECT id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, nat, ingested_at, seq FROM landing_users ORDER BY seq`);
   await pool.end();
-  return r.rows.map((u) => {
-    // The same columns the Spark job writes, age derived as the job does (whole years dob → ingested_at).
-    const dob = u.dob as Date;
-    const at = u.ingested_at as Date;
-    let age = at.getUTCFullYear() - dob.getUTCFullYear();
-    if (at.getUTCMonth() < dob.getUTCMonth() || (at.getUTCMonth() === dob.getUTCMonth() && at.getUTCDate() < dob.getUTCDate())) age--;
-    return { values: [u.id, u.first_name, u.last_name, u.gender, u.address, u.post_code, u.email, u.username, dob, age, u.registered_date, u.phone, u.picture, u.nat, at, Number(u.seq), 0, Number(u.seq), new Date()] };
-  });
-}
-
-async function driverRound(conn: Connections, users: TypedUser[]): Promise<number> {
-  await conn.cassandra.execute(`TRUNCATE ${CASSANDRA_KEYSPACE}.${DRIVER_TABLE}`, [], { readTimeout: 120_000 });
-  const cql = `INSERT INTO ${CASSANDRA_KEYSPACE}.${DRIVER_TABLE} (id, first_name, last_name, gender, address, post_code, email, username, dob, age, registered_date, phone, picture, nat, ingested_at, landing_seq, kafka_partition, kafka_offset, processed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
-  const t0 = performance.now();
-  await cassandraConcurrent.executeConcurrent(conn.cassandra, cql, users.map((u) => u.values), { concurrencyLevel: 64, executionProfile: undefined } as never);
-  return users.length / ((performance.now() - t0) / 1000);
+  return r.rows.map((u) => driverValues({ ...u, seq: Number(u.seq) }));
 }
 
 /** The seed's design: one API request and one Kafka send per user, in sequence. */
@@ -451,7 +378,7 @@ async function main(): Promise<void> {
   const conn = await connect(e);
   const csv = path.join(os.tmpdir(), `rtds-bench-${process.pid}.csv`);
   try {
-    say('set-up: database rtds_bench, topics rtds_bench_*, tables spark_streams.bench_*, bench source, kafka-tools');
+    say(`set-up: database rtds_bench, topics rtds_bench_*, tables ${CASSANDRA_KEYSPACE}.bench_*, bench source, kafka-tools`);
     const pg = await freshDatabase(e);
     await createTopics(conn.kafka);
     await freshTables(conn);
@@ -502,10 +429,13 @@ async function main(): Promise<void> {
       // The Spark job's input: the same rows relayed again (not timed) to the topic it reads, which
       // it consumes as they arrive, as in the pipeline. Nothing else runs until it is done.
       const fed = await relayRound(pg, e, schemaId, r, STREAM_TOPIC);
-      const st = await streamRound(conn, checkpoint, fed.users, Math.max(300_000, users * 20));
+      const st = await streamRound(conn, {
+        checkpoint, topic: STREAM_TOPIC, table: `${CASSANDRA_KEYSPACE}.${STREAM_TABLE}`, expected: fed.users, timeoutMs: Math.max(300_000, users * 20),
+        logFile: usersStreamFiles(ctx, STREAM_INSTANCE).logFile,
+      });
       keep(stream, st.usersPerSec);
 
-      const dr = keep(driver, await driverRound(conn, await typedUsers(pg)));
+      const dr = keep(driver, await driverRound(conn, `${CASSANDRA_KEYSPACE}.${DRIVER_TABLE}`, await typedUsers(pg)));
       say(`${label}: Spark job ${Math.round(st.usersPerSec)} users/s over ${st.batches} micro-batches, driver writer ${Math.round(dr)} rows/s`);
 
       const sd = keep(seed, await seedRound(conn.kafka, r === 0 ? 50 : settings.seedUsers));

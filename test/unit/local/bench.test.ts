@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { committedThrough, FULL, parseBenchArgs, QUICK, spread } from '../../../bench/bench';
+import { FULL, parseBenchArgs, QUICK, spread } from '../../../bench/bench';
+import { committedThrough } from '../../../bench/stream/measure';
 
 describe('bench options', () => {
   it('defaults to the full run and --quick picks the small one', () => {
