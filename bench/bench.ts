@@ -24,7 +24,8 @@ import {
 } from '../scripts/local/pipeline';
 import { migratePostgres } from '../workloads/migrate/postgres';
 import { runIngest } from '../workloads/ingest/run';
-import { fetchPage } from '../workloads/ingest/fetch';
+import { copyRound, exportLanded, fetchAloneRound, ingestRound } from './ingest/rounds';
+import { PrerenderedSource, startPrerenderedSource } from './ingest/prerendered-source';
 import { UserEncoder, userSchemaText, valueSubject } from '../workloads/relay/avro';
 import { registerUserSchema, SchemaRegistry } from '../workloads/relay/registry';
 import { Relay } from '../workloads/relay/relay';
@@ -112,7 +113,6 @@ const BENCH_DLQ = `rtds_bench_dlq_${RUN_TAG}`;
 const STREAM_TABLE = 'bench_stream_users';
 const DRIVER_TABLE = 'bench_driver_users';
 const STREAM_INSTANCE = 'bench-stream';
-const LANDING_COLUMNS = 'id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, nat, ingested_at, run_id, source_seed, source_page';
 
 function benchSourcePort(): number {
   return envPort('RTDS_BENCH_SOURCE_PORT', 18110);
@@ -207,38 +207,6 @@ function benchSourceUrl(): string {
 // The pairs.
 // ---------------------------------------------------------------------------------------------
 
-async function ingestRound(pg: PostgresConfig, users: number, round: number): Promise<number> {
-  const pool = new Pool({ ...pg, max: 2 });
-  await pool.query('TRUNCATE landing_users, landing_quarantine, ingest_runs RESTART IDENTITY');
-  const t0 = performance.now();
-  const status = await runIngest({ pool, sourceUrl: benchSourceUrl(), users, seed: `bench-${Date.now()}-${round}` });
-  const secs = (performance.now() - t0) / 1000;
-  await pool.end();
-  if (status.state !== 'succeeded' || status.inserted !== users) throw new Error(`ingest round ${round}: ${status.state}, ${status.inserted}/${users} inserted: ${status.error ?? ''}`);
-  return users / secs;
-}
-
-async function copyRound(e: LocalEndpoints, csv: string, users: number): Promise<number> {
-  const admin = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: BENCH_DB });
-  await admin.connect();
-  await admin.query('TRUNCATE landing_copy');
-  const t0 = performance.now();
-  // Server-side COPY from a file: no client in the path, the database's own limit.
-  const r = await admin.query(`COPY landing_copy (${LANDING_COLUMNS}) FROM '${csv}' WITH (FORMAT csv)`);
-  const secs = (performance.now() - t0) / 1000;
-  await admin.end();
-  if (r.rowCount !== users) throw new Error(`COPY loaded ${r.rowCount} rows, expected ${users}`);
-  return users / secs;
-}
-
-async function exportLanded(e: LocalEndpoints, csv: string): Promise<void> {
-  const admin = new Client({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.superuser.user, password: e.postgres.superuser.password, database: BENCH_DB });
-  await admin.connect();
-  fs.rmSync(csv, { force: true });
-  await admin.query(`COPY (SELECT ${LANDING_COLUMNS} FROM landing_users ORDER BY seq) TO '${csv}' WITH (FORMAT csv)`);
-  await admin.end();
-}
-
 async function relayRound(pg: PostgresConfig, e: LocalEndpoints, schemaId: number, round: number, topic: string): Promise<{ usersPerSec: number; users: number }> {
   const pool = new Pool({ ...pg, max: 1 });
   const max = Number((await pool.query<{ m: string }>('SELECT coalesce(max(seq), 0) AS m FROM landing_users')).rows[0].m);
@@ -268,17 +236,6 @@ async function relayRound(pg: PostgresConfig, e: LocalEndpoints, schemaId: numbe
 
 /** acks and idempotence as the relay; batching large enough for the relay's 2,000-record sends. */
 const PERF_PRODUCER_PROPS = ['acks=all', 'enable.idempotence=true', 'batch.size=524288', 'linger.ms=10'];
-
-/** What ingest's fetching alone reaches: the pages of a run from the same source, parsed, no database. */
-async function sourceOnlyRound(users: number, round: number): Promise<number> {
-  const t0 = performance.now();
-  const seed = `bench-source-${Date.now()}-${round}`;
-  for (let page = 1, left = users; left > 0; page++, left -= 5000) {
-    const r = await fetchPage(benchSourceUrl(), { results: Math.min(5000, left), seed, page });
-    if (!r.ok) throw new Error(`source round ${round}, page ${page}: ${r.error.reason}`);
-  }
-  return users / ((performance.now() - t0) / 1000);
-}
 
 function producerPerfRound(lib: string, e: LocalEndpoints, users: number, recordSize: number): number {
   const out = execFileSync(javaBin(), [
@@ -468,12 +425,14 @@ async function main(): Promise<void> {
   const result: Record<string, unknown> = { at: new Date().toISOString(), mode: settings.mode, settings, machine: machine(e) };
   const conn = await connect(e);
   const csv = path.join(os.tmpdir(), `rtds-bench-${process.pid}.csv`);
+  let prerendered: PrerenderedSource | undefined;
   try {
     say('set-up: database rtds_bench, topics rtds_bench_*, tables spark_streams.bench_*, bench source, kafka-tools');
     const pg = await freshDatabase(e);
     await createTopics(conn.kafka);
     await freshTables(conn);
     await startBenchSource(e);
+    prerendered = await startPrerenderedSource();
     const toolsLib = mavenLibDir(ctx, 'kafka-tools-3.9.1', [
       { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: '3.9.1' },
       { groupId: 'org.slf4j', artifactId: 'slf4j-reload4j', version: '1.7.36' },
@@ -488,7 +447,8 @@ async function main(): Promise<void> {
     });
 
     const ingest: number[] = [];
-    const sourceOnly: number[] = [];
+    const ingestLive: number[] = [];
+    const fetchAlone: number[] = [];
     const copy: number[] = [];
     const relay: number[] = [];
     const perf: number[] = [];
@@ -504,11 +464,16 @@ async function main(): Promise<void> {
         return value;
       };
       const label = r === 0 ? 'warm-up' : `round ${r}`;
-      const ing = keep(ingest, await ingestRound(pg, users, r));
-      await exportLanded(e, csv);
-      const cp = keep(copy, await copyRound(e, csv, users));
-      const so = keep(sourceOnly, await sourceOnlyRound(users, r));
-      say(`${label}: ingest ${Math.round(ing)} users/s, COPY ${Math.round(cp)} rows/s, source fetch alone ${Math.round(so)} users/s`);
+      // Pages rendered before the clock starts: only ingest's own work is timed.
+      const pageSeed = `bench-${RUN_TAG}-${r}`;
+      await prerendered.render(pageSeed, users);
+      const ing = keep(ingest, await ingestRound(pg, prerendered.url, users, pageSeed));
+      await exportLanded(e, BENCH_DB, csv);
+      const cp = keep(copy, await copyRound(e, BENCH_DB, csv, users));
+      const fa = keep(fetchAlone, await fetchAloneRound(prerendered.url, users, pageSeed));
+      // The same with the bundled source generating each page as it is asked (a new seed).
+      const live = keep(ingestLive, await ingestRound(pg, benchSourceUrl(), users, `${pageSeed}-live`));
+      say(`${label}: ingest ${Math.round(ing)} users/s (pre-rendered pages), COPY ${Math.round(cp)} rows/s, fetching alone ${Math.round(fa)} users/s; ingest from the live generator ${Math.round(live)} users/s`);
 
       if (recordSize === 0) {
         // Same bytes per record as the relay's messages: Avro value plus the 36-byte id key.
@@ -534,8 +499,9 @@ async function main(): Promise<void> {
     }
     await stopUsersStream(ctx, STREAM_INSTANCE);
     await stopBenchSource();
+    await prerendered.stop();
     const ratio = (a: number[], b: number[]) => Math.round((spread(a).median / spread(b).median) * 100) / 100;
-    result.ingest = { ours: spread(ingest), reference: spread(copy), ratio: ratio(ingest, copy), target: 0.5, unit: 'users/s', sourceFetchAlone: spread(sourceOnly) };
+    result.ingest = { ours: spread(ingest), reference: spread(copy), ratio: ratio(ingest, copy), target: 0.5, unit: 'users/s', pages: 'pre-rendered', fetchAlone: spread(fetchAlone), liveGenerator: { ours: spread(ingestLive), ratio: ratio(ingestLive, copy) } };
     result.relay = { ours: spread(relay), reference: spread(perf), ratio: ratio(relay, perf), target: 0.5, unit: 'users/s', recordBytes: recordSize, referenceProducerProps: PERF_PRODUCER_PROPS };
     result.stream = { ours: spread(stream), reference: spread(driver), ratio: ratio(stream, driver), target: 0.5, unit: 'users/s' };
 
@@ -585,6 +551,7 @@ async function main(): Promise<void> {
     fs.rmSync(csv, { force: true });
     await stopUsersStream(ctx, STREAM_INSTANCE).catch(() => undefined);
     await stopBenchSource().catch(() => undefined);
+    await prerendered?.stop().catch(() => undefined);
     await deleteTopics(conn.kafka).catch(() => undefined);
     await fetch(`${e.schemaRegistry.url}/subjects/${valueSubject(RELAY_TOPIC)}`, { method: 'DELETE' }).catch(() => undefined);
     // Leave nothing of the bench's own behind: its tables, checkpoint and database.
