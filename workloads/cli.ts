@@ -114,7 +114,8 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       const schemaId = await registerSchema(env);
       log('info', 'relay', 'schema registered', { subject: valueSubject(kafka.topic), id: schemaId });
       const producer = await connectProducer({ bootstrapServers: kafka.bootstrapServers, clientId: 'rtds-relay' });
-      const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId), topic: kafka.topic, batchSize });
+      const sendTimeoutMs = positiveInt(env, 'RELAY_SEND_TIMEOUT_MS', 60_000);
+      const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId), topic: kafka.topic, batchSize, sendTimeoutMs });
       const svc = await startRelayService({ relay, port });
       const running = relay.run();
       await untilSignal();

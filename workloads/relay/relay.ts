@@ -21,6 +21,11 @@ export interface RelayProps {
   readonly pollIntervalMs?: number;
   /** Row in relay_cursor. @default the topic name */
   readonly cursorName?: string;
+  /**
+   * A batch not acknowledged by then fails the loop turn with the reason (a missing topic makes
+   * the client wait forever otherwise); the batch is sent again after the reconnect. @default 60000
+   */
+  readonly sendTimeoutMs?: number;
 }
 
 export interface RelayStatus {
@@ -138,6 +143,22 @@ export class Relay {
     }
   }
 
+  /** Waits for Kafka's acknowledgement of a send, at most sendTimeoutMs. */
+  private async acknowledged(sent: Promise<void>, records: number): Promise<void> {
+    const ms = this.props.sendTimeoutMs ?? 60_000;
+    // A send given up here may still settle later; the batch is sent again either way.
+    sent.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Kafka did not acknowledge ${records} records to topic ${this.topic} within ${ms / 1000} s: is the topic there and the broker up?`)), ms);
+    });
+    try {
+      await Promise.race([sent, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** The rows after `after`: read ahead by the previous step when it was for this cursor. */
   private readBatch(after: number, batchSize: number): Promise<QueryResult<LandedUser & { seq: string }>> {
     const ahead = this.readAhead;
@@ -158,9 +179,12 @@ export class Relay {
     this.status.maxSeq = Number(max.rows[0].m);
     this.metrics.set('lag_rows', 'landing rows not yet acknowledged by Kafka (max(seq) - cursor)', Math.max(0, this.status.maxSeq - this.status.cursor));
     if (res.rows.length === 0) return 0;
-    const rows = res.rows.map((r) => ({ ...r, seq: Number(r.seq) }));
-    const messages = rows.map((r) => ({ key: r.id, value: this.props.encoder.encode(r) }));
-    const last = rows[rows.length - 1].seq;
+    const rows = res.rows;
+    // seq arrives as text (bigint); Avro wants a number. Set in place: the rows are ours.
+    for (const r of rows) (r as { seq: unknown }).seq = Number(r.seq);
+    const values = this.props.encoder.encodeAll(rows as unknown as LandedUser[]);
+    const messages = rows.map((r, i) => ({ key: r.id, value: values[i] }));
+    const last = Number(rows[rows.length - 1].seq);
     const sent = this.props.producer.send(this.topic, messages);
     if (rows.length === batchSize) {
       const ahead = this.pool.query<LandedUser & { seq: string }>(SELECT_BATCH, [last, batchSize]);
@@ -168,7 +192,7 @@ export class Relay {
       ahead.catch(() => undefined);
       this.readAhead = { after: last, rows: ahead };
     }
-    await sent;
+    await this.acknowledged(sent, rows.length);
     await this.pool.query('UPDATE relay_cursor SET last_seq = $2, updated_at = now() WHERE name = $1', [this.cursorName, last]);
     this.status.cursor = last;
     this.status.relayed += rows.length;
