@@ -49,12 +49,12 @@ async function copyIn(client: PoolClient, sql: string, rows: Buffer): Promise<nu
 }
 
 /**
- * The page's users into landing_users, each id at most once. A new page is COPYed straight in;
+ * The page's users into landing_users, each id at most once (from savepoint land_copy, which the
+ * caller set). A new page is COPYed straight in;
  * if any id is already there (a re-run), COPY fails as a whole and the page goes through a
  * staging table and `INSERT … ON CONFLICT (id) DO NOTHING` instead. Returns the rows added.
  */
 async function insertUsers(client: PoolClient, rows: Buffer): Promise<number> {
-  await client.query('SAVEPOINT land_copy');
   try {
     return await copyIn(client, COPY_USERS, rows);
   } catch (e) {
@@ -79,8 +79,8 @@ export async function landBatch(pool: Pool, users: readonly UserRecord[], reject
   const lost = () => (broken = true);
   client.on('error', lost);
   try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [LANDING_WRITE_LOCK]);
+    // One round trip: the transaction, the lock that orders seq, and where a failed COPY rolls back to.
+    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${LANDING_WRITE_LOCK}); SAVEPOINT land_copy`);
     const inserted = users.length > 0 ? await insertUsers(client, rows ?? copyRows(users, runId, pos.seed, pos.page)) : 0;
     let quarantined = 0;
     if (rejected.length > 0) {

@@ -149,13 +149,16 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
     const rows = copyRows(sorted.accepted, status.id, pos.seed, page);
     return () => landBatch(pool, sorted.accepted, sorted.rejected, pos, status.id, rows);
   };
-  const finish = async (page: number, outcome: BatchOutcome) => {
+  // Progress in the table too, so any ingest replica can answer GET /runs/:id; saved in order,
+  // beside the next page's write rather than before it.
+  let saved = Promise.resolve();
+  const finish = (page: number, outcome: BatchOutcome) => {
     status.inserted += outcome.inserted;
     status.alreadyLanded += outcome.alreadyLanded;
     status.quarantined += outcome.quarantined;
     status.pagesDone = page;
-    // Progress in the table too, so any ingest replica can answer GET /runs/:id.
-    await saveRun(pool, status);
+    const snapshot = { ...status };
+    saved = saved.then(() => saveRun(pool, snapshot));
     props.onProgress?.(status);
   };
   let writing: Promise<BatchOutcome> | undefined;
@@ -165,17 +168,17 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
       const fetched = await ahead.shift()!;
       if (props.signal?.aborted) {
         // The page being written still commits or fails as a whole; the status says which.
-        if (writing) await finish(page - 1, await writing);
+        if (writing) finish(page - 1, await writing);
         throw new Error(`run stopped after ${page - 1} of ${status.pages} pages: ${String(props.signal.reason ?? 'shutdown')}`);
       }
       topUp();
       const write = prepare(page, fetched);
-      if (writing) await finish(page - 1, await writing);
+      if (writing) finish(page - 1, await writing);
       writing = landWithRetry(props, write, page);
       // Its failure is taken where it is awaited; until then the next page is prepared.
       writing.catch(() => undefined);
     }
-    if (writing) await finish(status.pages, await writing);
+    if (writing) finish(status.pages, await writing);
     status.state = 'succeeded';
   } catch (e) {
     status.state = 'failed';
@@ -183,6 +186,7 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
     log('error', 'ingest', 'run failed', { run: status.id, page: status.pagesDone + 1, error: status.error });
   }
   status.finishedAt = new Date().toISOString();
+  await saved;
   await saveRun(pool, status);
   log('info', 'ingest', 'run finished', { ...status });
   return status;

@@ -175,11 +175,16 @@ export class Relay {
   async step(): Promise<number> {
     const batchSize = this.props.batchSize ?? 2000;
     const res = await this.readBatch(this.status.cursor, batchSize);
-    const max = await this.pool.query<{ m: string }>('SELECT coalesce(max(seq), 0) AS m FROM landing_users');
-    this.status.maxSeq = Number(max.rows[0].m);
-    this.metrics.set('lag_rows', 'landing rows not yet acknowledged by Kafka (max(seq) - cursor)', Math.max(0, this.status.maxSeq - this.status.cursor));
-    if (res.rows.length === 0) return 0;
     const rows = res.rows;
+    // A short read saw every committed row, so the newest is its last (or the cursor); only a full
+    // batch needs max(seq) for the lag, asked beside the send, off the path of a steady stream.
+    const newest = rows.length < batchSize ? Promise.resolve(rows.length > 0 ? Number(rows[rows.length - 1].seq) : this.status.cursor)
+      : this.pool.query<{ m: string }>('SELECT coalesce(max(seq), 0) AS m FROM landing_users').then((r) => Number(r.rows[0].m));
+    newest.catch(() => undefined);
+    if (rows.length === 0) {
+      this.setLag(await newest, this.status.cursor);
+      return 0;
+    }
     // seq arrives as text (bigint); Avro wants a number. Set in place: the rows are ours.
     for (const r of rows) (r as { seq: unknown }).seq = Number(r.seq);
     const values = this.props.encoder.encodeAll(rows as unknown as LandedUser[]);
@@ -200,7 +205,12 @@ export class Relay {
     this.metrics.inc('records_total', 'records acknowledged by Kafka', rows.length);
     this.metrics.inc('batches_total', 'batches acknowledged by Kafka');
     this.metrics.set('cursor', 'last landing seq acknowledged by Kafka', last);
-    this.metrics.set('lag_rows', 'landing rows not yet acknowledged by Kafka (max(seq) - cursor)', Math.max(0, this.status.maxSeq - last));
+    this.setLag(await newest, last);
     return rows.length;
+  }
+
+  private setLag(maxSeq: number, cursor: number): void {
+    this.status.maxSeq = maxSeq;
+    this.metrics.set('lag_rows', 'landing rows not yet acknowledged by Kafka (max(seq) - cursor)', Math.max(0, maxSeq - cursor));
   }
 }
