@@ -18,6 +18,11 @@ describe('bench options', () => {
   it('names a bad value and an unknown option', () => {
     expect(() => parseBenchArgs(['--rounds', '0'])).toThrow('--rounds must be a positive integer, got "0"');
     expect(() => parseBenchArgs(['--fast'])).toThrow('unknown option "--fast"');
+    expect(() => parseBenchArgs(['--memory-users', '100000'])).toThrow('--memory-users must be two positive integers like 100000,1000000, got "100000"');
+  });
+
+  it('takes the memory round\'s two sizes as one value', () => {
+    expect(parseBenchArgs(['--memory-users=20000,200000']).memoryUsers).toEqual([20_000, 200_000]);
   });
 
   it('reports the median with min and max', () => {
