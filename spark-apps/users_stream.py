@@ -1,6 +1,6 @@
-"""Spark Structured Streaming: Kafka topic users_created (Confluent-framed Avro) -> Cassandra.
+"""Spark Structured Streaming: the relay's Kafka topic (Confluent-framed Avro) -> Cassandra.
 
-Reads the relay's topic, decodes each record with the writer schema fetched from the Schema
+Reads the relay's topic (KAFKA_TOPIC), decodes each record with the writer schema fetched from the Schema
 Registry by the id in its 5-byte frame, types the fields and upserts them into
 spark_streams.created_users keyed by id (replays overwrite, never duplicate). Records that do
 not decode go to the dead-letter topic with the reason, and the stream goes on. A failed batch

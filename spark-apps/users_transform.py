@@ -302,8 +302,10 @@ class StreamSettings:
     cassandra_username: str
     cassandra_password: str
     checkpoint_dir: str
-    kafka_topic: str = "users_created"
-    dead_letter_topic: str = "users_created_dlq"
+    # The topics are the deployment's (kafka.topic in its config): the stacks and the local
+    # submitter always set both, so a missing one is an error, not a guess.
+    kafka_topic: str
+    dead_letter_topic: str
     cassandra_port: int = 9042
     cassandra_local_dc: Optional[str] = None
     keyspace: str = "spark_streams"
@@ -338,8 +340,8 @@ _SETTINGS: Tuple[Tuple[str, str, bool, type], ...] = (
     ("cassandra_username", "CASSANDRA_USERNAME", True, str),
     ("cassandra_password", "CASSANDRA_PASSWORD", True, str),
     ("checkpoint_dir", "CHECKPOINT_DIR", True, str),
-    ("kafka_topic", "KAFKA_TOPIC", False, str),
-    ("dead_letter_topic", "DEAD_LETTER_TOPIC", False, str),
+    ("kafka_topic", "KAFKA_TOPIC", True, str),
+    ("dead_letter_topic", "DEAD_LETTER_TOPIC", True, str),
     ("cassandra_port", "CASSANDRA_PORT", False, int),
     ("cassandra_local_dc", "CASSANDRA_LOCAL_DC", False, str),
     ("keyspace", "CASSANDRA_KEYSPACE", False, str),

@@ -198,6 +198,8 @@ class TestSettings:
         "CASSANDRA_USERNAME": "pipeline",
         "CASSANDRA_PASSWORD": "from-env",
         "CHECKPOINT_DIR": "/tmp/ck",
+        "KAFKA_TOPIC": "users_created",
+        "DEAD_LETTER_TOPIC": "users_created_dlq",
     }
 
     def test_reads_the_environment_with_documented_defaults(self):
@@ -216,6 +218,11 @@ class TestSettings:
         del env["CASSANDRA_PASSWORD"]
         del env["CHECKPOINT_DIR"]
         with pytest.raises(SystemExit, match="--cassandra-password / CASSANDRA_PASSWORD, --checkpoint-dir / CHECKPOINT_DIR"):
+            ut.load_settings([], env)
+
+    def test_the_topics_have_no_default_and_a_missing_one_is_named(self):
+        env = {k: v for k, v in self.ENV.items() if k not in ("KAFKA_TOPIC", "DEAD_LETTER_TOPIC")}
+        with pytest.raises(SystemExit, match="--kafka-topic / KAFKA_TOPIC, --dead-letter-topic / DEAD_LETTER_TOPIC"):
             ut.load_settings([], env)
 
     def test_a_port_that_is_not_a_number_is_named(self):
