@@ -44,7 +44,8 @@ export class Kafka extends Construct {
     this.deadLetterTopic = k.topic.deadLetterName;
     const internalRf = String(effectiveReplication(3, this.brokers));
     const minIsr = String(effectiveReplication(2, this.brokers - 1));
-    const image = componentImage(config, 'kafka', k.mode === 'zookeeper' ? k.zookeeperModeImage : k.kraftModeImage);
+    // Each mode has its own drop-in locally: cp-kafka's stand-in (images/kafka), apache/kafka's (images/apache-kafka).
+    const image = k.mode === 'zookeeper' ? componentImage(config, 'kafka', k.zookeeperModeImage) : componentImage(config, 'apache-kafka', k.kraftModeImage);
     const heap = `-Xms${k.resources.heapMiB}m -Xmx${k.resources.heapMiB}m`;
     const advertise = `export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://$RTDS_SELF_HOST:${KAFKA_INTERNAL_PORT},PLAINTEXT_HOST://localhost:${k.hostPort || KAFKA_HOST_PORT}"`;
 

@@ -12,7 +12,7 @@ import { loadConfig } from '../../config';
 import {
   ContainerState, containerStates, deployHome, deploySecrets, localImageProblems, log, prepareToolchain, repoRoot, run, sleep, synth,
 } from './engine';
-import { buildImages } from './images';
+import { buildImages, layersFor } from './images';
 
 export interface UpOptions {
   /** @default the config's imageMode (RTDS_IMAGE_MODE, rtds.config.json), else 'upstream' when the engine can pull, 'local' when not */
@@ -72,7 +72,8 @@ export function consoleForLocalImages(env: NodeJS.ProcessEnv): string {
   }
 }
 
-const KEPT_SETTINGS = ['RTDS_IMAGE_MODE', 'RTDS_SECRET_SOURCE', 'RTDS_CONSOLE_KIND', 'RTDS_CONFIG'];
+// RTDS_KAFKA_MODE: a KRaft stack has other services and secrets than a ZooKeeper one.
+const KEPT_SETTINGS = ['RTDS_IMAGE_MODE', 'RTDS_SECRET_SOURCE', 'RTDS_CONSOLE_KIND', 'RTDS_CONFIG', 'RTDS_KAFKA_MODE'];
 
 export function saveSettings(env: NodeJS.ProcessEnv): void {
   const kept = Object.fromEntries(KEPT_SETTINGS.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
@@ -170,7 +171,7 @@ export async function up(requested: UpOptions): Promise<ContainerState[]> {
   if (config.imageMode === 'local') {
     t = Date.now();
     // Shared layers only; the Docker provider builds the component images from images/<dir>.
-    await buildImages(['layers']);
+    await buildImages(layersFor(config.kafka.mode));
     lap('local base layers ready', t);
   }
   t = Date.now();
