@@ -7,7 +7,8 @@ import { cassandraClient } from '../../workloads/shared/cassandra';
 import { PORTS } from '../../config/facts';
 import { Client as PgClient } from 'pg';
 import { down } from '../../scripts/deploy/down';
-import { containerStates, sleep } from '../../scripts/deploy/engine';
+import { containerStates } from '../../scripts/deploy/docker';
+import { sleep } from '../../scripts/deploy/engine';
 import { up } from '../../scripts/deploy/up';
 
 const USERS = 500;
