@@ -59,11 +59,11 @@ module.exports = {
     },
     {
       name: 'pure-workload-modules-do-no-io',
-      comment: "The pure core (normalize, page, generate, avro) imports no I/O module: no file, network, database or process access.",
+      comment: "The pure core (normalize, page, copy-text, generate, avro) imports no I/O module: no file, network, database or process access.",
       severity: 'error',
-      from: { path: '^workloads/(ingest/normalize|ingest/page|source/generate|relay/avro)\\.ts$' },
+      from: { path: '^workloads/(ingest/normalize|ingest/page|ingest/copy-text|source/generate|relay/avro)\\.ts$' },
       to: {
-        path: [IO, '(^|/)node_modules/(pg|kafkajs|@platformatic/kafka|cassandra-driver|prom-client)/', '^workloads/(shared/(http|kafka|cassandra|assets|metrics)|ingest/(fetch|landing|run|service)|relay/(relay|registry|schema|service)|migrate/)'],
+        path: [IO, '(^|/)node_modules/(pg|pg-copy-streams|kafkajs|@platformatic/kafka|cassandra-driver|prom-client)/', '^workloads/(shared/(http|kafka|cassandra|assets|metrics)|ingest/(fetch|landing|run|service)|relay/(relay|registry|schema|service)|migrate/)'],
       },
     },
   ],

@@ -11,27 +11,29 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { concurrent as cassandraConcurrent } from 'cassandra-driver';
 import { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
-import { CASSANDRA_KEYSPACE, CASSANDRA_TABLE, KAFKA_TOOLS, LOCAL_PORTS, localPort, VERSIONS } from '../config/facts';
+import { CASSANDRA_KEYSPACE, KAFKA_TOOLS, LOCAL_PORTS, localPort, VERSIONS } from '../config/facts';
 import { LocalEndpoints, workloadEnv } from '../scripts/services/endpoints';
-import { createContext } from '../scripts/services/lifecycle';
+import { createContext, up } from '../scripts/services/lifecycle';
 import { javaBin, mavenLibDir } from '../scripts/services/maven';
 import { assertPortFree, isAlive, processFiles, sleep, spawnDaemon, stopPid, tail } from '../scripts/services/process';
 import { startUsersStream, stopUsersStream, usersStreamFiles } from '../scripts/local/users-stream';
-import { CassandraTracker, connect, Connections, partitionEndOffsets, percentile, runRows, waitForCassandra } from '../scripts/local/measure';
-import { ensurePipeline, ensureServices, REPO, runPipeline, RunResult, sourceUrl, workloadCommand } from '../scripts/local/pipeline';
+import { connect, Connections, rssSummary } from '../scripts/local/measure';
+import { ensurePipeline, ensureServices, REPO, runPipeline, workloadCommand } from '../scripts/local/pipeline';
 import { deleteTopics, pipelinePartitions, scratchDatabase, scratchTopics, superuserClient } from '../scripts/local/scratch';
-import { runIngest } from '../workloads/ingest/run';
-import { fetchPage } from '../workloads/ingest/fetch';
 import { UserEncoder, valueSubject } from '../workloads/relay/avro';
 import { userSchemaText } from '../workloads/relay/schema';
+import { copyRound, exportLanded, fetchAloneRound, ingestRound } from './ingest/rounds';
+import { PrerenderedSource, startPrerenderedSource } from './ingest/prerendered-source';
+import { LatencyResult, latencyRun } from './latency/latency';
+import { MemoryRun, memoryRun, memoryVerdict } from './memory/memory';
 import { registerUserSchema, SchemaRegistry } from '../workloads/relay/registry';
 import { Relay } from '../workloads/relay/relay';
 import { connectProducer } from '../workloads/shared/kafka';
 import { PostgresConfig } from '../workloads/shared/config';
 import { setQuiet } from '../workloads/shared/log';
+import { driverRound, driverValues, freshUsersTable, streamRound } from './stream/measure';
 
 // ---------------------------------------------------------------------------------------------
 // Settings.
@@ -47,13 +49,15 @@ export interface BenchSettings {
   readonly seedUsers: number;
   /** Users of the end-to-end runs through the whole pipeline. */
   readonly e2eUsers: readonly number[];
-  /** Seconds of steady 1,000 users/s for the latency figure. */
+  /** Users of the memory round's two runs (fresh ingest and relay processes each). */
+  readonly memoryUsers: readonly [number, number];
+  /** Seconds of each steady rate of the latency rounds. */
   readonly latencySeconds: number;
   readonly synth: boolean;
 }
 
-export const QUICK: BenchSettings = { mode: 'quick', rounds: 3, pairUsers: 10_000, seedUsers: 300, e2eUsers: [20_000], latencySeconds: 15, synth: false };
-export const FULL: BenchSettings = { mode: 'full', rounds: 3, pairUsers: 100_000, seedUsers: 3_000, e2eUsers: [100_000, 1_000_000], latencySeconds: 60, synth: true };
+export const QUICK: BenchSettings = { mode: 'quick', rounds: 3, pairUsers: 10_000, seedUsers: 300, e2eUsers: [20_000], memoryUsers: [10_000, 50_000], latencySeconds: 15, synth: false };
+export const FULL: BenchSettings = { mode: 'full', rounds: 3, pairUsers: 100_000, seedUsers: 3_000, e2eUsers: [100_000, 1_000_000], memoryUsers: [100_000, 1_000_000], latencySeconds: 60, synth: true };
 
 export function parseBenchArgs(argv: readonly string[]): BenchSettings {
   let s: BenchSettings = FULL;
@@ -72,8 +76,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchSettings {
     else if (flag === '--seed-users') over.seedUsers = num();
     else if (flag === '--e2e-users') over.e2eUsers = [num()];
     else if (flag === '--latency-seconds') over.latencySeconds = num();
+    else if (flag === '--memory-users') {
+      const v = inline ?? argv[++i];
+      const sizes = (v ?? '').split(',').map(Number);
+      if (sizes.length !== 2 || !sizes.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`--memory-users must be two positive integers like 100000,1000000, got ${JSON.stringify(v)}`);
+      over.memoryUsers = [sizes[0], sizes[1]];
+    }
     else if (flag === '--no-synth') over.synth = false;
-    else throw new Error(`unknown option ${JSON.stringify(argv[i])} (expected --quick, --rounds N, --pair-users N, --seed-users N, --e2e-users N, --latency-seconds N, --no-synth)`);
+    else throw new Error(`unknown option ${JSON.stringify(argv[i])} (expected --quick, --rounds N, --pair-users N, --seed-users N, --e2e-users N, --latency-seconds N, --memory-users A,B, --no-synth)`);
   }
   return { ...s, ...over };
 }
@@ -97,6 +107,9 @@ export function spread(values: readonly number[]): Spread {
   return { median: Math.round(median * 10) / 10, min: sorted[0], max: sorted[sorted.length - 1], runs };
 }
 
+/** Steady rates of the latency rounds: the target's, and five times it. */
+const LATENCY_RATES = [1000, 5000] as const;
+
 const say = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
 const BENCH_DB = 'rtds_bench';
@@ -114,7 +127,6 @@ const BENCH_TOPICS = [RELAY_TOPIC, STREAM_TOPIC, PERF_TOPIC, SEED_TOPIC, BENCH_D
 const STREAM_TABLE = 'bench_stream_users';
 const DRIVER_TABLE = 'bench_driver_users';
 const STREAM_INSTANCE = 'bench-stream';
-const LANDING_COLUMNS = 'id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, nat, ingested_at, run_id, source_seed, source_page';
 
 function benchSourcePort(): number {
   return localPort(LOCAL_PORTS.benchSource);
@@ -152,14 +164,7 @@ async function createTopics(kafka: Kafka): Promise<void> {
 }
 
 async function freshTables(conn: Connections): Promise<void> {
-  const shape = (await conn.cassandra.execute(
-    `SELECT column_name, type FROM system_schema.columns WHERE keyspace_name = '${CASSANDRA_KEYSPACE}' AND table_name = '${CASSANDRA_TABLE}'`,
-  )).rows.map((r) => `${r.column_name as string} ${r.type as string}${r.column_name === 'id' ? ' PRIMARY KEY' : ''}`);
-  if (shape.length === 0) throw new Error(`${CASSANDRA_KEYSPACE}.${CASSANDRA_TABLE} does not exist: the Cassandra migration did not run`);
-  for (const table of [STREAM_TABLE, DRIVER_TABLE]) {
-    await conn.cassandra.execute(`DROP TABLE IF EXISTS ${CASSANDRA_KEYSPACE}.${table}`, [], { readTimeout: 120_000 });
-    await conn.cassandra.execute(`CREATE TABLE ${CASSANDRA_KEYSPACE}.${table} (${shape.join(', ')})`, [], { readTimeout: 120_000 });
-  }
+  for (const table of [STREAM_TABLE, DRIVER_TABLE]) await freshUsersTable(conn, `${CASSANDRA_KEYSPACE}.${table}`);
 }
 
 async function startBenchSource(e: LocalEndpoints): Promise<number> {
@@ -188,38 +193,6 @@ function benchSourceUrl(): string {
 // ---------------------------------------------------------------------------------------------
 // The pairs.
 // ---------------------------------------------------------------------------------------------
-
-async function ingestRound(pg: PostgresConfig, users: number, round: number): Promise<number> {
-  const pool = new Pool({ ...pg, max: 2 });
-  await pool.query('TRUNCATE landing_users, landing_quarantine, ingest_runs RESTART IDENTITY');
-  const t0 = performance.now();
-  const status = await runIngest({ pool, sourceUrl: benchSourceUrl(), users, seed: `bench-${Date.now()}-${round}` });
-  const secs = (performance.now() - t0) / 1000;
-  await pool.end();
-  if (status.state !== 'succeeded' || status.inserted !== users) throw new Error(`ingest round ${round}: ${status.state}, ${status.inserted}/${users} inserted: ${status.error ?? ''}`);
-  return users / secs;
-}
-
-async function copyRound(e: LocalEndpoints, csv: string, users: number): Promise<number> {
-  const admin = superuserClient(e, BENCH_DB);
-  await admin.connect();
-  await admin.query('TRUNCATE landing_copy');
-  const t0 = performance.now();
-  // Server-side COPY from a file: no client in the path, the database's own limit.
-  const r = await admin.query(`COPY landing_copy (${LANDING_COLUMNS}) FROM '${csv}' WITH (FORMAT csv)`);
-  const secs = (performance.now() - t0) / 1000;
-  await admin.end();
-  if (r.rowCount !== users) throw new Error(`COPY loaded ${r.rowCount} rows, expected ${users}`);
-  return users / secs;
-}
-
-async function exportLanded(e: LocalEndpoints, csv: string): Promise<void> {
-  const admin = superuserClient(e, BENCH_DB);
-  await admin.connect();
-  fs.rmSync(csv, { force: true });
-  await admin.query(`COPY (SELECT ${LANDING_COLUMNS} FROM landing_users ORDER BY seq) TO '${csv}' WITH (FORMAT csv)`);
-  await admin.end();
-}
 
 async function relayRound(pg: PostgresConfig, e: LocalEndpoints, schemaId: number, round: number, topic: string): Promise<{ usersPerSec: number; users: number }> {
   const pool = new Pool({ ...pg, max: 1 });
@@ -251,17 +224,6 @@ async function relayRound(pg: PostgresConfig, e: LocalEndpoints, schemaId: numbe
 /** acks and idempotence as the relay; batching large enough for the relay's 2,000-record sends. */
 const PERF_PRODUCER_PROPS = ['acks=all', 'enable.idempotence=true', 'batch.size=524288', 'linger.ms=10'];
 
-/** What ingest's fetching alone reaches: the pages of a run from the same source, parsed, no database. */
-async function sourceOnlyRound(users: number, round: number): Promise<number> {
-  const t0 = performance.now();
-  const seed = `bench-source-${Date.now()}-${round}`;
-  for (let page = 1, left = users; left > 0; page++, left -= 5000) {
-    const r = await fetchPage(benchSourceUrl(), { results: Math.min(5000, left), seed, page });
-    if (!r.ok) throw new Error(`source round ${round}, page ${page}: ${r.error.reason}`);
-  }
-  return users / ((performance.now() - t0) / 1000);
-}
-
 function producerPerfRound(lib: string, e: LocalEndpoints, users: number, recordSize: number): number {
   const out = execFileSync(javaBin(), [
     '-Xmx512m', '-cp', `${lib}/*`, '-Dlog4j.configuration=file:/dev/null',
@@ -275,77 +237,11 @@ function producerPerfRound(lib: string, e: LocalEndpoints, users: number, record
   return Number(m[2]);
 }
 
-/**
- * The newest micro-batch the job has committed (Cassandra written) whose offsets reach `end`, and
- * when it committed; undefined while there is none. Read from the checkpoint directory, so that
- * watching the job costs Cassandra nothing (polling count(*) would scan the table it is writing).
- */
-export function committedThrough(checkpoint: string, topic: string, end: Record<string, number>): { batch: number; at: number } | undefined {
-  const commits = path.join(checkpoint, 'commits');
-  if (!fs.existsSync(commits)) return undefined;
-  const done = fs.readdirSync(commits).filter((f) => /^\d+$/.test(f)).map(Number).sort((a, b) => b - a);
-  for (const batch of done.slice(0, 3)) {
-    // offsets/N: "v1", the batch metadata, then the source's offsets {"topic":{"partition":next offset}}.
-    const lines = fs.readFileSync(path.join(checkpoint, 'offsets', String(batch)), 'utf8').trim().split('\n');
-    const reached = (JSON.parse(lines[lines.length - 1]) as Record<string, Record<string, number>>)[topic] ?? {};
-    if (Object.entries(end).every(([p, high]) => (reached[p] ?? 0) >= high)) {
-      return { batch, at: fs.statSync(path.join(commits, String(batch))).mtimeMs };
-    }
-  }
-  return undefined;
-}
-
-/**
- * Users/s of the Spark job over one round: the round's rows over the time from the start of its
- * first micro-batch (the rows' processed_at) to the commit of the batch that reached the topic's
- * end (polled every 0.1 s in the checkpoint). The rows are counted in Cassandra once, at the end.
- */
-async function streamRound(conn: Connections, checkpoint: string, expected: number, timeoutMs: number): Promise<{ usersPerSec: number; batches: number }> {
-  const deadline = Date.now() + timeoutMs;
-  // Where the job is done: its commits reach every partition's end offset.
-  const end = await partitionEndOffsets(conn.kafka, STREAM_TOPIC);
-  let done: { batch: number; at: number } | undefined;
-  while (!(done = committedThrough(checkpoint, STREAM_TOPIC, end))) {
-    if (Date.now() > deadline) throw new Error(`stream round: the bench Spark job did not reach the end of ${STREAM_TOPIC} (${JSON.stringify(end)}) in ${timeoutMs / 1000} s; see ${usersStreamFiles({ home: createContext({ log: () => undefined }).home }, STREAM_INSTANCE).logFile}`);
-    await sleep(100);
-  }
-  const batches = new Set<number>();
-  let first = Infinity;
-  let rows = 0;
-  for await (const row of conn.cassandra.stream(`SELECT processed_at FROM ${CASSANDRA_KEYSPACE}.${STREAM_TABLE}`, [], { fetchSize: 5000, readTimeout: 120_000 }) as unknown as AsyncIterable<{ processed_at: Date }>) {
-    const t = row.processed_at.getTime();
-    rows++;
-    batches.add(t);
-    if (t < first) first = t;
-  }
-  if (rows !== expected) throw new Error(`stream round: the job committed through ${JSON.stringify(end)} but ${CASSANDRA_KEYSPACE}.${STREAM_TABLE} holds ${rows} rows, expected ${expected}`);
-  return { usersPerSec: expected / ((done.at - first) / 1000), batches: batches.size };
-}
-
-interface TypedUser {
-  values: unknown[];
-}
-
-async function typedUsers(pg: PostgresConfig): Promise<TypedUser[]> {
+async function typedUsers(pg: PostgresConfig): Promise<unknown[][]> {
   const pool = new Pool({ ...pg, max: 1 });
   const r = await pool.query(`SELECT id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, nat, ingested_at, seq FROM landing_users ORDER BY seq`);
   await pool.end();
-  return r.rows.map((u) => {
-    // The same columns the Spark job writes, age derived as the job does (whole years dob → ingested_at).
-    const dob = u.dob as Date;
-    const at = u.ingested_at as Date;
-    let age = at.getUTCFullYear() - dob.getUTCFullYear();
-    if (at.getUTCMonth() < dob.getUTCMonth() || (at.getUTCMonth() === dob.getUTCMonth() && at.getUTCDate() < dob.getUTCDate())) age--;
-    return { values: [u.id, u.first_name, u.last_name, u.gender, u.address, u.post_code, u.email, u.username, dob, age, u.registered_date, u.phone, u.picture, u.nat, at, Number(u.seq), 0, Number(u.seq), new Date()] };
-  });
-}
-
-async function driverRound(conn: Connections, users: TypedUser[]): Promise<number> {
-  await conn.cassandra.execute(`TRUNCATE ${CASSANDRA_KEYSPACE}.${DRIVER_TABLE}`, [], { readTimeout: 120_000 });
-  const cql = `INSERT INTO ${CASSANDRA_KEYSPACE}.${DRIVER_TABLE} (id, first_name, last_name, gender, address, post_code, email, username, dob, age, registered_date, phone, picture, nat, ingested_at, landing_seq, kafka_partition, kafka_offset, processed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`;
-  const t0 = performance.now();
-  await cassandraConcurrent.executeConcurrent(conn.cassandra, cql, users.map((u) => u.values), { concurrencyLevel: 64, executionProfile: undefined } as never);
-  return users.length / ((performance.now() - t0) / 1000);
+  return r.rows.map((u) => driverValues({ ...u, seq: Number(u.seq) }));
 }
 
 /** The seed's design: one API request and one Kafka send per user, in sequence. */
@@ -362,33 +258,6 @@ async function seedRound(kafka: Kafka, users: number): Promise<number> {
   const secs = (performance.now() - t0) / 1000;
   await producer.disconnect();
   return users / secs;
-}
-
-/** Lands 1,000 users per second (200 every 200 ms) for `seconds`, then measures landing → Cassandra. */
-async function latencyRun(e: LocalEndpoints, conn: Connections, seconds: number, streamPid: number | undefined): Promise<{ p50: number; p99: number; max: number; users: number; achievedPerSec: number }> {
-  const pool = new Pool({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.user, password: e.postgres.password, database: e.postgres.database, max: 2 });
-  const runIds: string[] = [];
-  const t0 = Date.now();
-  const tick = 200;
-  const pending: Promise<unknown>[] = [];
-  for (let k = 0; Date.now() - t0 < seconds * 1000; k++) {
-    const due = t0 + k * tick;
-    if (due > Date.now()) await sleep(due - Date.now());
-    pending.push(runIngest({ pool, sourceUrl: sourceUrl(), users: 200, batchSize: 200, seed: `latency-${t0}-${k}` }).then((s) => {
-      if (s.state !== 'succeeded') throw new Error(`latency run: ingest ${s.state}: ${s.error ?? ''}`);
-      runIds.push(s.id);
-    }));
-  }
-  await Promise.all(pending);
-  const landedSecs = (Date.now() - t0) / 1000;
-  await pool.end();
-  const parts = await Promise.all(runIds.map((id) => runRows(conn.pg, id)));
-  const rows = { ids: parts.flatMap((p) => p.ids), seqs: parts.flatMap((p) => p.seqs), ingestedAtMs: parts.flatMap((p) => p.ingestedAtMs) };
-  const order = rows.seqs.map((_, i) => i).sort((a, b) => rows.seqs[a] - rows.seqs[b]);
-  const tracker = new CassandraTracker(conn.cassandra, { ids: order.map((i) => rows.ids[i]), seqs: order.map((i) => rows.seqs[i]), ingestedAtMs: order.map((i) => rows.ingestedAtMs[i]) });
-  await waitForCassandra(conn, tracker, runIds, { streamPid, stallSeconds: 180, log: say, t0 });
-  const all = tracker.latenciesMs();
-  return { p50: percentile(all, 50), p99: percentile(all, 99), max: all[all.length - 1], users: tracker.total, achievedPerSec: tracker.total / landedSecs };
 }
 
 /** Wall seconds of `npm run synth`, `runs` times; stops at the first failure with its output's tail. */
@@ -432,13 +301,6 @@ function machine(e: LocalEndpoints): Record<string, unknown> {
   };
 }
 
-function rssAt(trace: RunResult['rss'][string] | undefined): Record<string, number> | undefined {
-  if (!trace || trace.samples.length === 0) return undefined;
-  const s = trace.samples;
-  const at = (f: number) => s[Math.min(s.length - 1, Math.floor(f * (s.length - 1)))][1];
-  return { peakMb: trace.peakMb, at25pct: at(0.25), at50pct: at(0.5), at75pct: at(0.75), atEnd: at(1), samples: s.length };
-}
-
 async function main(): Promise<void> {
   const settings = parseBenchArgs(process.argv.slice(2));
   setQuiet(true);
@@ -450,12 +312,14 @@ async function main(): Promise<void> {
   const result: Record<string, unknown> = { at: new Date().toISOString(), mode: settings.mode, settings, machine: machine(e) };
   const conn = await connect(e);
   const csv = path.join(os.tmpdir(), `rtds-bench-${process.pid}.csv`);
+  let prerendered: PrerenderedSource | undefined;
   try {
-    say('set-up: database rtds_bench, topics rtds_bench_*, tables spark_streams.bench_*, bench source, kafka-tools');
+    say(`set-up: database rtds_bench, topics rtds_bench_*, tables ${CASSANDRA_KEYSPACE}.bench_*, bench source, kafka-tools`);
     const pg = await freshDatabase(e);
     await createTopics(conn.kafka);
     await freshTables(conn);
     await startBenchSource(e);
+    prerendered = await startPrerenderedSource();
     const toolsLib = mavenLibDir(ctx, `kafka-tools-${VERSIONS.kafka}`, KAFKA_TOOLS);
     const schemaId = await registerUserSchema(new SchemaRegistry(e.schemaRegistry.url), valueSubject(RELAY_TOPIC), userSchemaText());
     await stopUsersStream(ctx, STREAM_INSTANCE);
@@ -467,7 +331,8 @@ async function main(): Promise<void> {
     });
 
     const ingest: number[] = [];
-    const sourceOnly: number[] = [];
+    const ingestLive: number[] = [];
+    const fetchAlone: number[] = [];
     const copy: number[] = [];
     const relay: number[] = [];
     const perf: number[] = [];
@@ -483,11 +348,16 @@ async function main(): Promise<void> {
         return value;
       };
       const label = r === 0 ? 'warm-up' : `round ${r}`;
-      const ing = keep(ingest, await ingestRound(pg, users, r));
-      await exportLanded(e, csv);
-      const cp = keep(copy, await copyRound(e, csv, users));
-      const so = keep(sourceOnly, await sourceOnlyRound(users, r));
-      say(`${label}: ingest ${Math.round(ing)} users/s, COPY ${Math.round(cp)} rows/s, source fetch alone ${Math.round(so)} users/s`);
+      // Pages rendered before the clock starts: only ingest's own work is timed.
+      const pageSeed = `bench-${RUN_TAG}-${r}`;
+      await prerendered.render(pageSeed, users);
+      const ing = keep(ingest, await ingestRound(pg, prerendered.url, users, pageSeed));
+      await exportLanded(e, BENCH_DB, csv);
+      const cp = keep(copy, await copyRound(e, BENCH_DB, csv, users));
+      const fa = keep(fetchAlone, await fetchAloneRound(prerendered.url, users, pageSeed));
+      // The same with the bundled source generating each page as it is asked (a new seed).
+      const live = keep(ingestLive, await ingestRound(pg, benchSourceUrl(), users, `${pageSeed}-live`));
+      say(`${label}: ingest ${Math.round(ing)} users/s (pre-rendered pages), COPY ${Math.round(cp)} rows/s, fetching alone ${Math.round(fa)} users/s; ingest from the live generator ${Math.round(live)} users/s`);
 
       if (recordSize === 0) {
         // Same bytes per record as the relay's messages: Avro value plus the 36-byte id key.
@@ -502,19 +372,31 @@ async function main(): Promise<void> {
       // The Spark job's input: the same rows relayed again (not timed) to the topic it reads, which
       // it consumes as they arrive, as in the pipeline. Nothing else runs until it is done.
       const fed = await relayRound(pg, e, schemaId, r, STREAM_TOPIC);
-      const st = await streamRound(conn, checkpoint, fed.users, Math.max(300_000, users * 20));
+      const st = await streamRound(conn, {
+        checkpoint, topic: STREAM_TOPIC, table: `${CASSANDRA_KEYSPACE}.${STREAM_TABLE}`, expected: fed.users, timeoutMs: Math.max(300_000, users * 20),
+        logFile: usersStreamFiles(ctx, STREAM_INSTANCE).logFile,
+      });
       keep(stream, st.usersPerSec);
 
-      const dr = keep(driver, await driverRound(conn, await typedUsers(pg)));
+      const dr = keep(driver, await driverRound(conn, `${CASSANDRA_KEYSPACE}.${DRIVER_TABLE}`, await typedUsers(pg)));
       say(`${label}: Spark job ${Math.round(st.usersPerSec)} users/s over ${st.batches} micro-batches, driver writer ${Math.round(dr)} rows/s`);
 
       const sd = keep(seed, await seedRound(conn.kafka, r === 0 ? 50 : settings.seedUsers));
       say(`${label}: seed design ${Math.round(sd)} users/s`);
     }
     await stopUsersStream(ctx, STREAM_INSTANCE);
+    await prerendered.stop();
+    const memory: MemoryRun[] = [];
+    for (const users of settings.memoryUsers) {
+      say(`memory: ingest run and relay, fresh processes, ${users.toLocaleString('en-US')} users`);
+      const m = await memoryRun(e, pg, benchSourceUrl(), RELAY_TOPIC, users, `bench-memory-${RUN_TAG}-${users}`);
+      memory.push(m);
+      say(`memory ${users}: ingest peak ${m.ingest.peakMb} MB, relay peak ${m.relay.peakMb} MB (${m.seconds} s)`);
+    }
+    result.memory = { runs: memory, verdict: memoryVerdict(memory[0], memory[1]) };
     await stopBenchSource();
     const ratio = (a: number[], b: number[]) => Math.round((spread(a).median / spread(b).median) * 100) / 100;
-    result.ingest = { ours: spread(ingest), reference: spread(copy), ratio: ratio(ingest, copy), target: 0.5, unit: 'users/s', sourceFetchAlone: spread(sourceOnly) };
+    result.ingest = { ours: spread(ingest), reference: spread(copy), ratio: ratio(ingest, copy), target: 0.5, unit: 'users/s', pages: 'pre-rendered', fetchAlone: spread(fetchAlone), liveGenerator: { ours: spread(ingestLive), ratio: ratio(ingestLive, copy) } };
     result.relay = { ours: spread(relay), reference: spread(perf), ratio: ratio(relay, perf), target: 0.5, unit: 'users/s', recordBytes: recordSize, referenceProducerProps: PERF_PRODUCER_PROPS };
     result.stream = { ours: spread(stream), reference: spread(driver), ratio: ratio(stream, driver), target: 0.5, unit: 'users/s' };
 
@@ -533,7 +415,7 @@ async function main(): Promise<void> {
         ingestSeconds: Math.round(run.ingestSeconds * 10) / 10,
         counts: { postgres: run.postgres, kafka: run.kafka, cassandra: run.cassandra, quarantined: run.quarantined, deadLettered: run.deadLettered },
         latencyMs: { p50: Math.round(run.e2eP50Ms), p99: Math.round(run.e2eP99Ms) },
-        rss: { ingest: rssAt(run.rss.ingest), relay: rssAt(run.rss.relay) },
+        rss: { ingest: rssSummary(run.rss.ingest), relay: rssSummary(run.rss.relay) },
       });
       say(`end to end ${users}: ${Math.round(users / run.seconds)} users/s, Cassandra ${run.cassandra}`);
     }
@@ -545,12 +427,21 @@ async function main(): Promise<void> {
       speedUp: Math.round((largest.usersPerSec / seedSpread.median) * 10) / 10,
     };
 
-    say(`latency: ${settings.latencySeconds} s at 1,000 users/s`);
+    if (settings.mode === 'full') {
+      // p99 is promised with the services as the README starts them: Airflow too.
+      say('latency: starting Airflow (as npm run services:up does)');
+      await up({ only: ['airflow'], log: say });
+    }
     const { processes } = await ensurePipeline({ log: () => undefined });
-    const lat = await latencyRun(e, conn, settings.latencySeconds, processes.find((p) => p.name === 'users-stream')?.pid);
-    result.latency = { ...lat, targetP99Ms: 2000 };
-    say(`latency: p50 ${lat.p50} ms, p99 ${lat.p99} ms over ${lat.users} users`);
-
+    const streamPid = processes.find((p) => p.name === 'users-stream')?.pid;
+    const latency: LatencyResult[] = [];
+    for (const rate of LATENCY_RATES) {
+      say(`latency: ${settings.latencySeconds} s at ${rate.toLocaleString('en-US')} users/s`);
+      const lat = await latencyRun(e, conn, settings.latencySeconds, rate, streamPid, say);
+      latency.push(lat);
+      say(`latency at ${rate}/s: p50 ${lat.p50} ms, p99 ${lat.p99} ms over ${lat.users} users (landing → Kafka p99 ${lat.landingToKafka.p99} ms, Kafka → micro-batch p99 ${lat.kafkaToStream.p99} ms)`);
+    }
+    result.latency = { rates: latency, targetP99Ms: 2000, targetRate: 1000, airflow: settings.mode === 'full' };
     if (settings.synth) {
       say('synth: npm run synth');
       result.synth = synthSeconds(settings.rounds);
@@ -564,6 +455,7 @@ async function main(): Promise<void> {
     fs.rmSync(csv, { force: true });
     await stopUsersStream(ctx, STREAM_INSTANCE).catch(() => undefined);
     await stopBenchSource().catch(() => undefined);
+    await prerendered?.stop().catch(() => undefined);
     await deleteTopics(conn.kafka, BENCH_TOPICS).catch(() => undefined);
     await fetch(`${e.schemaRegistry.url}/subjects/${valueSubject(RELAY_TOPIC)}`, { method: 'DELETE' }).catch(() => undefined);
     // Leave nothing of the bench's own behind: its tables, checkpoint and database.
@@ -599,17 +491,6 @@ async function typedUsersForSize(pg: PostgresConfig, schemaId: number): Promise<
 // The table in docs/BENCHMARKS.md.
 // ---------------------------------------------------------------------------------------------
 
-type E2eRow = { users: number; rss: { ingest?: Record<string, number>; relay?: Record<string, number> } };
-
-/** Flat when the largest run's peaks stay within 1.5× of the smallest run's (10× fewer users). */
-function memoryVerdict(rows: readonly E2eRow[], row: E2eRow): string {
-  if (rows.length < 2 || row !== rows[rows.length - 1]) return rows.length < 2 ? 'one run only' : 'baseline';
-  const base = rows[0];
-  const growth = (k: 'ingest' | 'relay') => (row.rss[k]?.peakMb ?? NaN) / (base.rss[k]?.peakMb ?? NaN);
-  const g = Math.max(growth('ingest'), growth('relay'));
-  return `${g <= 1.5 ? 'flat ✓' : 'grows ✗'} (peaks ×${g.toFixed(2)} for ×${Math.round(row.users / base.users)} users)`;
-}
-
 const fmt = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
 const sp = (s: Spread) => `**${fmt(s.median)}** (${fmt(s.min)}–${fmt(s.max)})`;
 
@@ -617,11 +498,12 @@ export function markdownTable(r: Record<string, unknown>): string {
   type Pair = { ours: Spread; reference: Spread; ratio: number; target: number };
   const m = r.machine as Record<string, unknown>;
   const s = r.settings as BenchSettings;
-  const ingest = r.ingest as Pair;
+  const ingest = r.ingest as Pair & { fetchAlone: Spread; liveGenerator: { ours: Spread; ratio: number } };
   const relay = r.relay as Pair & { recordBytes: number };
   const stream = r.stream as Pair;
   const e2e = r.endToEnd as { ours: { users: number; seconds: number; usersPerSec: number; counts: { cassandra: number }; latencyMs: { p50: number; p99: number }; rss: { ingest?: Record<string, number>; relay?: Record<string, number> } }[]; seedDesign: Spread & { extrapolatedSecondsFor1M: number }; speedUp: number };
-  const lat = r.latency as { p50: number; p99: number; max: number; users: number; achievedPerSec: number };
+  const lat = r.latency as { rates: LatencyResult[]; targetP99Ms: number; targetRate: number; airflow: boolean };
+  const mem = r.memory as { runs: MemoryRun[] };
   const synth = r.synth as { seconds?: Spread; ok?: boolean; detail?: string; skipped?: string };
   const verdict = (p: Pair) => (p.ratio >= p.target ? `${p.ratio} ✓` : `${p.ratio} ✗`);
   const lines = [
@@ -633,13 +515,14 @@ export function markdownTable(r: Record<string, unknown>): string {
     '',
     '| stage | ours | reference in the same run | ratio (target) |',
     '|---|---|---|---|',
-    `| ingest | ${sp(ingest.ours)} users/s, source → PostgreSQL | ${sp(ingest.reference)} rows/s, server-side \`COPY\` of the same rows | ${verdict(ingest)} (≥ 0.5) |`,
-    `| ↳ ingest's fetching alone | ${sp((r.ingest as { sourceFetchAlone: Spread }).sourceFetchAlone)} users/s, the same pages from the same source, parsed, no database | — | what bounds ingest |`,
+    `| ingest | ${sp(ingest.ours)} users/s, pre-rendered pages → PostgreSQL | ${sp(ingest.reference)} rows/s, server-side \`COPY\` of the same rows | ${verdict(ingest)} (≥ 0.5) |`,
+    `| ↳ fetching alone | ${sp(ingest.fetchAlone)} users/s, the same pre-rendered pages fetched and parsed, no database | — | what bounds ingest |`,
+    `| ↳ ingest from the live generator | ${sp(ingest.liveGenerator.ours)} users/s, the bundled source generating each page as asked, on the same cores | same COPY | ${ingest.liveGenerator.ratio} (for comparison with earlier runs) |`,
     `| relay | ${sp(relay.ours)} users/s, PostgreSQL → Kafka, Avro, acks=all | ${sp(relay.reference)} records/s, \`ProducerPerformance\`, ${relay.recordBytes} B, acks=all | ${verdict(relay)} (≥ 0.5) |`,
     `| stream | ${sp(stream.ours)} users/s, Kafka → Cassandra (Spark job) | ${sp(stream.reference)} rows/s, cassandra-driver, 64 concurrent inserts | ${verdict(stream)} (≥ 0.5) |`,
     ...e2e.ours.map((x) => `| end to end, ${x.users.toLocaleString('en-US')} users | **${fmt(x.usersPerSec)}** users/s (${x.seconds} s, Cassandra ${x.counts.cassandra.toLocaleString('en-US')}) | seed design ${sp(e2e.seedDesign)} users/s (${s.seedUsers.toLocaleString('en-US')} users a round, to Kafka only) | ×${(x.usersPerSec / e2e.seedDesign.median).toFixed(1)} |`),
-    `| latency at 1,000 users/s | p50 **${fmt(lat.p50)} ms**, p99 **${fmt(lat.p99)} ms** (max ${fmt(lat.max)}; ${fmt(lat.users)} users, ${fmt(lat.achievedPerSec)} users/s landed) | — | p99 ${lat.p99 <= 2000 ? '✓' : '✗'} (≤ 2,000 ms) |`,
-    ...e2e.ours.map((x) => `| memory, ${x.users.toLocaleString('en-US')}-user run | ingest peak ${fmt(x.rss.ingest?.peakMb)} MB (at 25/50/75/100 % of its run: ${fmt(x.rss.ingest?.at25pct)}/${fmt(x.rss.ingest?.at50pct)}/${fmt(x.rss.ingest?.at75pct)}/${fmt(x.rss.ingest?.atEnd)}); relay peak ${fmt(x.rss.relay?.peakMb)} MB (${fmt(x.rss.relay?.at25pct)}/${fmt(x.rss.relay?.at50pct)}/${fmt(x.rss.relay?.at75pct)}/${fmt(x.rss.relay?.atEnd)}) | — | ${memoryVerdict(e2e.ours, x)} |`),
+    ...lat.rates.map((l) => `| latency at ${fmt(l.rate)} users/s${lat.airflow ? ', Airflow running' : ''} | p50 **${fmt(l.p50)} ms**, p99 **${fmt(l.p99)} ms** (max ${fmt(l.max)}; ${fmt(l.users)} users, ${fmt(l.achievedPerSec)} users/s landed). Landing → Kafka p50/p99 ${fmt(l.landingToKafka.p50)}/${fmt(l.landingToKafka.p99)} ms; Kafka → micro-batch start ${fmt(l.kafkaToStream.p50)}/${fmt(l.kafkaToStream.p99)} ms | — | ${l.rate === lat.targetRate ? `p99 ${l.p99 <= lat.targetP99Ms ? '✓' : '✗'} (≤ ${fmt(lat.targetP99Ms)} ms)` : 'report'} |`),
+    ...mem.runs.map((x, i) => `| memory, ${x.users.toLocaleString('en-US')} users (fresh processes, ${x.seconds} s) | ingest peak **${fmt(x.ingest.peakMb)} MB** (at 25/50/75/100 % of the run: ${fmt(x.ingest.at25pct)}/${fmt(x.ingest.at50pct)}/${fmt(x.ingest.at75pct)}/${fmt(x.ingest.atEnd)}); relay peak **${fmt(x.relay.peakMb)} MB** (${fmt(x.relay.at25pct)}/${fmt(x.relay.at50pct)}/${fmt(x.relay.at75pct)}/${fmt(x.relay.atEnd)}) | — | ${i === 0 ? 'baseline' : memoryVerdict(mem.runs[0], x)} |`),
     `| synth | ${synth.skipped ? `not measured (${synth.skipped})` : synth.ok ? `**${synth.seconds!.median} s** (${synth.seconds!.min}–${synth.seconds!.max}), \`npm run synth\`, both stacks` : `failed: ${synth.detail ?? ''}`} | — | report |`,
     '',
     `Seed design extrapolated to 1,000,000 users: ${fmt(e2e.seedDesign.extrapolatedSecondsFor1M)} s (measured on ${s.seedUsers.toLocaleString('en-US')} users a round, not run for 1,000,000).`,

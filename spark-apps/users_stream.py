@@ -1,6 +1,6 @@
-"""Spark Structured Streaming: Kafka topic users_created (Confluent-framed Avro) -> Cassandra.
+"""Spark Structured Streaming: the relay's Kafka topic (Confluent-framed Avro) -> Cassandra.
 
-Reads the relay's topic, decodes each record with the writer schema fetched from the Schema
+Reads the relay's topic (KAFKA_TOPIC), decodes each record with the writer schema fetched from the Schema
 Registry by the id in its 5-byte frame, types the fields and upserts them into
 spark_streams.created_users keyed by id (replays overwrite, never duplicate). Records that do
 not decode go to the dead-letter topic with the reason, and the stream goes on. A failed batch
@@ -20,100 +20,91 @@ from typing import Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from users_transform import (  # noqa: E402  (the path line above makes it importable)
+from users_decode import decoder_for  # noqa: E402  (the path line above makes it importable)
+from users_transform import (  # noqa: E402
     CREATED_USER_COLUMNS,
-    DecodeError,
     StreamSettings,
     dead_letter_value,
-    decode_user,
     load_settings,
-    schemas_for,
 )
 
 LOG = logging.getLogger("users_stream")
 
 
-def _spark_types():
-    from pyspark.sql import types as T
-
-    kinds = {"string": T.StringType(), "timestamp": T.TimestampType(), "int": T.IntegerType(), "long": T.LongType()}
-    user = T.StructType([T.StructField(name, kinds[kind], True) for name, kind in CREATED_USER_COLUMNS])
-    return T.StructType([T.StructField("user", user, True), T.StructField("error", T.StringType(), True)])
+# Longest Avro string the JVM decoder allocates; a longer one (no Kafka record of the default size
+# limit holds one) fails there and is decoded by decode_user instead, so a poison length cannot
+# take an executor's heap.
+AVRO_MAX_STRING_BYTES = 16 * 1024 * 1024
 
 
 def build_session(settings: StreamSettings):
+    from pyspark import SparkConf
     from pyspark.sql import SparkSession
 
+    executor_options = SparkConf().get("spark.executor.extraJavaOptions", "")
     builder = (
         SparkSession.builder.appName("users_stream")
         .config("spark.cassandra.connection.host", settings.cassandra_host)
         .config("spark.cassandra.connection.port", str(settings.cassandra_port))
         .config("spark.cassandra.auth.username", settings.cassandra_username)
         .config("spark.cassandra.auth.password", settings.cassandra_password)
-        # Timestamps are UTC end to end; the session zone only affects display.
+        # Timestamps are UTC end to end; the JVM decoder derives age in this zone.
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.executor.extraJavaOptions",
+                f"{executor_options} -Dorg.apache.avro.limits.string.maxLength={AVRO_MAX_STRING_BYTES}".strip())
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.cassandra.output.concurrent.writes", str(settings.cassandra_concurrent_writes))
+        .config("spark.cassandra.output.batch.grouping.key", settings.cassandra_batch_grouping)
     )
+    if settings.cassandra_batch_rows:
+        builder = builder.config("spark.cassandra.output.batch.size.rows", str(settings.cassandra_batch_rows))
     if settings.cassandra_local_dc:
         builder = builder.config("spark.cassandra.connection.localDC", settings.cassandra_local_dc)
     spark = builder.getOrCreate()
-    # Executors import the core from this file, so its schema cache outlives a task.
-    spark.sparkContext.addPyFile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "users_transform.py"))
+    # Executors import the core and the decoders from these files, so the schema cache outlives a task.
+    for module in ("users_transform.py", "users_decode.py"):
+        spark.sparkContext.addPyFile(os.path.join(os.path.dirname(os.path.abspath(__file__)), module))
     return spark
 
 
 def start_query(spark, settings: StreamSettings):
     from pyspark.sql import functions as F
 
-    registry_url = settings.schema_registry_url
-
-    def decode(value):
-        try:
-            return (decode_user(value, schemas_for(registry_url)), None)
-        except DecodeError as err:
-            return (None, str(err))
-
-    decode_udf = F.udf(decode, _spark_types())
-
+    decoder = decoder_for(settings.decoder, spark, settings.schema_registry_url, settings.kafka_topic)
     source = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
         .option("subscribe", settings.kafka_topic)
         .option("startingOffsets", settings.starting_offsets)
         .option("maxOffsetsPerTrigger", str(settings.max_offsets_per_trigger))
-        .load()
     )
+    if settings.kafka_min_partitions:
+        source = source.option("minPartitions", str(settings.kafka_min_partitions))
+    source = source.load()
 
     def write_batch(batch, batch_id: int) -> None:
-        decoded = batch.select("key", "value", "topic", "partition", "offset", decode_udf(F.col("value")).alias("d"))
-        decoded.persist()
-        try:
-            # Where each row came from and when this batch wrote it: replays overwrite both.
-            users = decoded.where(F.col("d.error").isNull()).select(
-                "d.user.*",
-                F.col("partition").alias("kafka_partition"),
-                F.col("offset").alias("kafka_offset"),
-                F.current_timestamp().alias("processed_at"),
-            )
-            (users.write.format("org.apache.spark.sql.cassandra")
-             .options(keyspace=settings.keyspace, table=settings.table)
-             .mode("append").save())
-            rejected = decoded.where(F.col("d.error").isNotNull())
-            dead = rejected.count()
-            if dead:
-                to_dlq = F.udf(dead_letter_value)
-                (rejected.select(
-                    F.col("key"),
-                    to_dlq(F.col("d.error"), F.col("topic"), F.col("partition"), F.col("offset"),
-                           F.col("key"), F.col("value")).alias("value"))
-                 .write.format("kafka")
-                 .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
-                 .option("topic", settings.dead_letter_topic)
-                 .save())
-                LOG.warning("batch %d: %d records dead-lettered to %s", batch_id, dead, settings.dead_letter_topic)
-        finally:
-            decoded.unpersist()
+        dead = 0
+        for step in decoder.passes(batch):
+            if step.cache is not None:
+                step.cache.persist()
+            try:
+                if step.users is not None:
+                    # Where each row came from and when this batch wrote it: replays overwrite both.
+                    (step.users.select(*[name for name, _ in CREATED_USER_COLUMNS],
+                                       F.col("partition").alias("kafka_partition"),
+                                       F.col("offset").alias("kafka_offset"),
+                                       F.current_timestamp().alias("processed_at"))
+                     .write.format("org.apache.spark.sql.cassandra")
+                     .options(keyspace=settings.keyspace, table=settings.table)
+                     .mode("append").save())
+                if step.rejected is not None:
+                    dead += _dead_letter(step.rejected, settings)
+            finally:
+                if step.cache is not None:
+                    step.cache.unpersist()
+        decoder.after_batch()
+        if dead:
+            LOG.warning("batch %d: %d records dead-lettered to %s", batch_id, dead, settings.dead_letter_topic)
 
     return (
         source.writeStream.queryName("users_stream")
@@ -122,6 +113,24 @@ def start_query(spark, settings: StreamSettings):
         .foreachBatch(write_batch)
         .start()
     )
+
+
+def _dead_letter(rejected, settings: StreamSettings) -> int:
+    """Sends the rejected records to the dead-letter topic; returns how many."""
+    from pyspark.sql import functions as F
+
+    dead = rejected.count()
+    if dead:
+        to_dlq = F.udf(dead_letter_value)
+        (rejected.select(
+            F.col("key"),
+            to_dlq(F.col("error"), F.col("topic"), F.col("partition"), F.col("offset"),
+                   F.col("key"), F.col("value")).alias("value"))
+         .write.format("kafka")
+         .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
+         .option("topic", settings.dead_letter_topic)
+         .save())
+    return dead
 
 
 def progress_logger():

@@ -213,6 +213,67 @@ def decode_user(value: Optional[bytes], schemas: SchemaCache) -> Dict[str, Any]:
     return to_created_user(decode_avro(payload, schemas.get(schema_id)))
 
 
+def jvm_decodable(schema_text: str) -> bool:
+    """Whether records of this writer schema can be decoded in the JVM (from_avro) to exactly
+    decode_user's rows: a record of created_users' fields and nothing else, strings as strings,
+    timestamps as timestamp-millis longs, landing_seq a plain long. Any other schema stays in Python.
+    """
+    expected = {name: "string" for name in REQUIRED_STRING_FIELDS}
+    expected.update({name: "timestamp-millis" for name in REQUIRED_TIMESTAMP_FIELDS})
+    expected["landing_seq"] = "long"
+    try:
+        schema = json.loads(schema_text)
+    except ValueError:
+        return False
+    if not isinstance(schema, dict) or schema.get("type") != "record" or not isinstance(schema.get("fields"), list):
+        return False
+    kinds = {}
+    for field in schema["fields"]:
+        if not isinstance(field, dict):
+            return False
+        kind = field.get("type")
+        if isinstance(kind, dict) and set(kind) == {"type", "logicalType"} and kind["type"] == "long":
+            kind = kind["logicalType"]
+        elif isinstance(kind, dict) and set(kind) == {"type"}:
+            kind = kind["type"]
+        kinds[field.get("name")] = kind
+    return kinds == expected
+
+
+# The columns a decoded Kafka record carries: where it came from (for the dead-letter topic and the
+# row's kafka_partition/kafka_offset), then the created_users row, then the dead-letter reason.
+SOURCE_COLUMNS: Tuple[Tuple[str, str], ...] = (
+    ("key", "binary"), ("value", "binary"), ("topic", "string"), ("partition", "int"), ("offset", "long"),
+)
+DECODED_COLUMNS: Tuple[Tuple[str, str], ...] = SOURCE_COLUMNS + CREATED_USER_COLUMNS + (("error", "string"),)
+
+
+def decode_arrow_batch(batch: Any, schemas: SchemaCache) -> Any:
+    """One Arrow record batch of Kafka records -> the same records with decode_user's row or reason.
+
+    Each value goes through decode_user itself, so the rows and reasons are the row-wise decoder's;
+    only the crossing between the JVM and Python is batched (columns, not a pickle per record).
+    """
+    import pyarrow as pa
+
+    arrow_types = {"string": pa.string(), "binary": pa.binary(), "int": pa.int32(), "long": pa.int64(),
+                   "timestamp": pa.timestamp("us", tz="UTC")}
+    rows: list = []
+    errors: list = []
+    for value in batch.column(batch.schema.get_field_index("value")).to_pylist():
+        try:
+            rows.append(decode_user(value, schemas))
+            errors.append(None)
+        except DecodeError as err:
+            rows.append(None)
+            errors.append(str(err))
+    arrays = [batch.column(batch.schema.get_field_index(name)).cast(arrow_types[kind]) for name, kind in SOURCE_COLUMNS]
+    for name, kind in CREATED_USER_COLUMNS:
+        arrays.append(pa.array([None if row is None else row[name] for row in rows], type=arrow_types[kind]))
+    arrays.append(pa.array(errors, type=pa.string()))
+    return pa.RecordBatch.from_arrays(arrays, names=[name for name, _ in DECODED_COLUMNS])
+
+
 def dead_letter_value(reason: str, topic: str, partition: int, offset: int,
                       key: Optional[bytes], value: Optional[bytes]) -> str:
     """The dead-letter record: the reason, where it came from, and the original bytes."""
@@ -241,8 +302,10 @@ class StreamSettings:
     cassandra_username: str
     cassandra_password: str
     checkpoint_dir: str
-    kafka_topic: str = "users_created"
-    dead_letter_topic: str = "users_created_dlq"
+    # The topics are the deployment's (kafka.topic in its config): the stacks and the local
+    # submitter always set both, so a missing one is an error, not a guess.
+    kafka_topic: str
+    dead_letter_topic: str
     cassandra_port: int = 9042
     cassandra_local_dc: Optional[str] = None
     keyspace: str = "spark_streams"
@@ -257,6 +320,16 @@ class StreamSettings:
     # Inserts in flight per Spark task. The connector's default of 5 leaves Cassandra idle: every
     # user is its own partition, so nothing batches and each insert waits for its round trip.
     cassandra_concurrent_writes: int = 64
+    # Where records are decoded (users_decode.py): jvm, arrow or rowwise; all give decode_user's rows.
+    decoder: str = "jvm"
+    # Rows per unlogged batch the connector sends (unset: the connector's 1 KiB of rows), and what
+    # it groups them by ("none": whatever rows come next; "partition": the connector's default,
+    # which never groups here since every user is its own partition).
+    cassandra_batch_rows: Optional[int] = None
+    cassandra_batch_grouping: str = "partition"
+    # Spark tasks per micro-batch at least (the Kafka source splits partitions' offset ranges); unset:
+    # one task per Kafka partition.
+    kafka_min_partitions: Optional[int] = None
 
 
 # (setting, env name, required, type)
@@ -267,8 +340,8 @@ _SETTINGS: Tuple[Tuple[str, str, bool, type], ...] = (
     ("cassandra_username", "CASSANDRA_USERNAME", True, str),
     ("cassandra_password", "CASSANDRA_PASSWORD", True, str),
     ("checkpoint_dir", "CHECKPOINT_DIR", True, str),
-    ("kafka_topic", "KAFKA_TOPIC", False, str),
-    ("dead_letter_topic", "DEAD_LETTER_TOPIC", False, str),
+    ("kafka_topic", "KAFKA_TOPIC", True, str),
+    ("dead_letter_topic", "DEAD_LETTER_TOPIC", True, str),
     ("cassandra_port", "CASSANDRA_PORT", False, int),
     ("cassandra_local_dc", "CASSANDRA_LOCAL_DC", False, str),
     ("keyspace", "CASSANDRA_KEYSPACE", False, str),
@@ -278,7 +351,14 @@ _SETTINGS: Tuple[Tuple[str, str, bool, type], ...] = (
     ("trigger_seconds", "TRIGGER_SECONDS", False, float),
     ("max_restarts", "MAX_RESTARTS", False, int),
     ("cassandra_concurrent_writes", "CASSANDRA_CONCURRENT_WRITES", False, int),
+    ("decoder", "STREAM_DECODER", False, str),
+    ("cassandra_batch_rows", "CASSANDRA_BATCH_ROWS", False, int),
+    ("cassandra_batch_grouping", "CASSANDRA_BATCH_GROUPING", False, str),
+    ("kafka_min_partitions", "KAFKA_MIN_PARTITIONS", False, int),
 )
+
+# The decoders of users_decode.py, fastest first (bench/stream measures them side by side).
+DECODERS = ("jvm", "arrow", "rowwise")
 
 
 def load_settings(argv: Sequence[str], env: Mapping[str, str]) -> StreamSettings:
@@ -311,6 +391,10 @@ def load_settings(argv: Sequence[str], env: Mapping[str, str]) -> StreamSettings
         raise SystemExit("users_stream: missing settings: " + ", ".join(missing))
     if not values["schema_registry_url"].startswith(("http://", "https://")):
         raise SystemExit(f"users_stream: SCHEMA_REGISTRY_URL={values['schema_registry_url']!r} is not an http(s) URL")
+    if values.get("cassandra_batch_grouping", "partition") not in ("none", "partition", "replica_set"):
+        raise SystemExit(f"users_stream: CASSANDRA_BATCH_GROUPING={values['cassandra_batch_grouping']!r} must be none, partition or replica_set")
+    if values.get("decoder", "jvm") not in DECODERS:
+        raise SystemExit(f"users_stream: STREAM_DECODER={values['decoder']!r} must be one of {', '.join(DECODERS)}")
     offsets = values.get("starting_offsets", "earliest")
     if offsets not in ("earliest", "latest") and not offsets.startswith("{"):
         raise SystemExit(f"users_stream: STARTING_OFFSETS={offsets!r} must be earliest, latest or a JSON offsets map")

@@ -77,8 +77,6 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       await migratePostgres(pg);
       const pool = new Pool({ ...pg, max: 4, application_name: 'rtds-ingest' });
       pool.on('error', (e) => log('warn', 'ingest', 'idle PostgreSQL connection failed', { error: e.message }));
-      // A checked-out client that loses its server (restart) must not crash the process: its query fails and is retried.
-      pool.on('connect', (client) => client.on('error', (e) => log('warn', 'ingest', 'PostgreSQL connection failed', { error: e.message })));
       const svc = await startIngestService({ pool, sourceUrl, port });
       await untilSignal();
       await svc.close();
@@ -97,8 +95,6 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       await migratePostgres(pg);
       const pool = new Pool({ ...pg, max: 2, application_name: 'rtds-ingest-cli' });
       pool.on('error', (e) => log('warn', 'ingest', 'idle PostgreSQL connection failed', { error: e.message }));
-      // A checked-out client that loses its server (restart) must not crash the process: its query fails and is retried.
-      pool.on('connect', (client) => client.on('error', (e) => log('warn', 'ingest', 'PostgreSQL connection failed', { error: e.message })));
       const interrupt = new AbortController();
       // Ctrl-C ends the run between pages: every landed page stays whole, the status says where it stopped.
       void untilSignal().then((sig) => interrupt.abort(`interrupted by ${sig}`));
@@ -120,7 +116,8 @@ export async function main(argv: readonly string[], env: Env = process.env): Pro
       const schemaId = await registerSchema(env);
       log('info', 'relay', 'schema registered', { subject: valueSubject(kafka.topic), id: schemaId });
       const producer = await connectProducer({ bootstrapServers: kafka.bootstrapServers, clientId: 'rtds-relay' });
-      const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId, userSchemaText()), topic: kafka.topic, batchSize });
+      const sendTimeoutMs = positiveInt(env, 'RELAY_SEND_TIMEOUT_MS', 60_000);
+      const relay = new Relay({ postgres: pg, producer, encoder: new UserEncoder(schemaId, userSchemaText()), topic: kafka.topic, batchSize, sendTimeoutMs });
       const svc = await startRelayService({ relay, port });
       const running = relay.run();
       await untilSignal();

@@ -60,12 +60,20 @@ export interface MavenArtifact {
   readonly version: string;
 }
 
-/** The Kafka release each mode runs locally, with the logging bridge its distribution ships. */
-export const KAFKA_RELEASES: Readonly<Record<'zookeeper' | 'kraft', { readonly version: string; readonly jars: readonly MavenArtifact[] }>> = {
+/**
+ * The Kafka release each mode runs: `jars` is the broker (the local services run it) with the
+ * logging bridge its distribution ships; `tools` adds the command-line tools (TopicCommand,
+ * ProducerPerformance, MetadataQuorumCommand), which the broker jar does not depend on.
+ */
+export const KAFKA_RELEASES: Readonly<Record<'zookeeper' | 'kraft', { readonly version: string; readonly jars: readonly MavenArtifact[]; readonly tools: readonly MavenArtifact[] }>> = {
   zookeeper: {
     version: V.kafka,
     jars: [
       { groupId: 'org.apache.kafka', artifactId: 'kafka_2.13', version: V.kafka },
+      { groupId: 'org.slf4j', artifactId: 'slf4j-reload4j', version: V.slf4jReload4j },
+    ],
+    tools: [
+      { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: V.kafka },
       { groupId: 'org.slf4j', artifactId: 'slf4j-reload4j', version: V.slf4jReload4j },
     ],
   },
@@ -75,14 +83,12 @@ export const KAFKA_RELEASES: Readonly<Record<'zookeeper' | 'kraft', { readonly v
       { groupId: 'org.apache.kafka', artifactId: 'kafka_2.13', version: V.kafkaKraft },
       { groupId: 'org.apache.logging.log4j', artifactId: 'log4j-slf4j-impl', version: V.log4jSlf4j },
     ],
+    tools: [{ groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: V.kafkaKraft }],
   },
 };
 
-/** kafka-tools (ProducerPerformance, TopicCommand) of the ZooKeeper-mode release: the bench and the local images use it. */
-export const KAFKA_TOOLS: readonly MavenArtifact[] = [
-  { groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version: V.kafka },
-  { groupId: 'org.slf4j', artifactId: 'slf4j-reload4j', version: V.slf4jReload4j },
-];
+/** kafka-tools of the ZooKeeper-mode release: the bench and the local confluent layer use it. */
+export const KAFKA_TOOLS: readonly MavenArtifact[] = KAFKA_RELEASES.zookeeper.tools;
 
 /** Cassandra's jars, for the local service and the local image. */
 export const CASSANDRA_JARS: readonly MavenArtifact[] = [
@@ -99,6 +105,8 @@ export const COPY_DEPENDENCIES = `org.apache.maven.plugins:maven-dependency-plug
 export const LOCAL_IMAGE_ARGS = {
   zookeeper: { CONFLUENT_VERSION: V.confluentPlatform },
   kafka: { CONFLUENT_VERSION: V.confluentPlatform },
+  /** The KRaft-mode broker (apache/kafka): Kafka 4 from the apache-kafka-jars layer images.ts builds. */
+  'apache-kafka': { KAFKA_VERSION: V.kafkaKraft },
   'schema-registry': { CONFLUENT_VERSION: V.confluentPlatform, APICURIO_VERSION: V.apicurio },
   postgres: { PG_VERSION: V.postgres },
   cassandra: { CASSANDRA_VERSION: V.cassandra },
@@ -111,6 +119,7 @@ export const LOCAL_IMAGE_ARGS = {
 export const LOCAL_IMAGE_VERSIONS: Readonly<Record<string, string>> = {
   zookeeper: V.confluentPlatform,
   kafka: V.confluentPlatform,
+  'apache-kafka': V.kafkaKraft,
   'schema-registry': V.confluentPlatform,
   postgres: V.postgres,
   cassandra: V.cassandra,

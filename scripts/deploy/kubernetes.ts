@@ -78,7 +78,7 @@ export async function upKubernetes(toolchain: NodeJS.ProcessEnv, imageMode: Imag
   const env = { ...deployEnv(toolchain, imageMode), RTDS_KUBERNETES_CONFIG_PATH: access.kubeconfig };
   const config = loadConfig({ env, cwd: repoRoot });
   const kube: Kube = access.owned ? ownKube(env) : { kubectl: access.kubectl, kubeconfig: access.kubeconfig, context: config.kubernetes.configContext, owned: false };
-  if (config.imageMode === 'local') seconds.layers = await buildLayers();
+  if (config.imageMode === 'local') seconds.layers = await buildLayers(config.kafka.mode);
   t = Date.now();
   synth(env, 'kubernetes');
   seconds.synth = secondsSince(t);

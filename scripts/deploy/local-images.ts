@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { LOCAL_IMAGE_VERSIONS } from '../../config/facts';
 import { log, readStack, repoRoot, secondsSince } from './engine';
-import { buildImages } from './images';
+import { KafkaMode } from '../../config';
+import { buildImages, layersFor } from './images';
 
 /**
  * Local images are tagged with the upstream version they stand in for, but built from
@@ -38,10 +39,10 @@ export function checkLocalImages(stack: string): void {
   for (const p of problems) log(`warning: ${p}; the deploy will fail on that image`);
 }
 
-/** The shared layers only: the component images are built by the Docker provider from images/<dir>. */
-export async function buildLayers(): Promise<number> {
+/** The shared layers the mode needs only: the component images are built by the Docker provider from images/<dir>. */
+export async function buildLayers(kafkaMode: KafkaMode): Promise<number> {
   const start = Date.now();
-  await buildImages(['layers']);
+  await buildImages(layersFor(kafkaMode));
   log(`local base layers ready in ${secondsSince(start)} s`);
   return secondsSince(start);
 }

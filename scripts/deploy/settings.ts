@@ -36,8 +36,11 @@ export function consoleForLocalImages(env: NodeJS.ProcessEnv): string {
   }
 }
 
-/** Kept settings; RTDS_KUBERNETES_CONFIG_PATH is the cluster a Kubernetes deploy went to. */
-const KEPT_SETTINGS = ['RTDS_IMAGE_MODE', 'RTDS_SECRET_SOURCE', 'RTDS_CONSOLE_KIND', 'RTDS_CONFIG', 'RTDS_KUBERNETES_CONFIG_PATH'];
+/**
+ * Kept settings. RTDS_KAFKA_MODE: a KRaft stack has other services and secrets than a ZooKeeper
+ * one; RTDS_KUBERNETES_CONFIG_PATH: the cluster a Kubernetes deploy went to.
+ */
+const KEPT_SETTINGS = ['RTDS_IMAGE_MODE', 'RTDS_SECRET_SOURCE', 'RTDS_CONSOLE_KIND', 'RTDS_CONFIG', 'RTDS_KAFKA_MODE', 'RTDS_KUBERNETES_CONFIG_PATH'];
 
 export function saveSettings(env: NodeJS.ProcessEnv, target: Target = 'docker'): void {
   const kept = Object.fromEntries(KEPT_SETTINGS.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));

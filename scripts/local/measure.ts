@@ -14,6 +14,12 @@ import { usersStreamFiles } from './users-stream';
 /** The table the Spark job writes, `keyspace.table`. */
 export const USERS_TABLE = `${CASSANDRA_KEYSPACE}.${CASSANDRA_TABLE}`;
 
+/** The topics of the local pipeline: the config's (kafka.topic), as the local services created them. */
+export function localTopics(): { users: string; deadLetter: string } {
+  const t = localPipelineConfig().kafka.topic;
+  return { users: t.name, deadLetter: t.deadLetterName };
+}
+
 export interface Connections {
   readonly pg: Pool;
   readonly cassandra: CassandraClient;
@@ -83,6 +89,8 @@ export async function runRows(pg: Pool, runId: string): Promise<RunRows> {
 export class CassandraTracker {
   private readonly missing: number[];
   private readonly latencies: number[] = [];
+  /** processed_at (epoch ms) of each row, by its index in `rows`; NaN until found. */
+  private readonly processedMs: Float64Array;
   private readonly query: string;
   found = 0;
   /** processed_at of the latest user found, epoch ms. */
@@ -94,6 +102,7 @@ export class CassandraTracker {
     table: string = USERS_TABLE,
   ) {
     this.missing = rows.ids.map((_, i) => i);
+    this.processedMs = new Float64Array(rows.ids.length).fill(NaN);
     this.query = `SELECT id, processed_at FROM ${table} WHERE id IN ?`;
   }
 
@@ -104,6 +113,11 @@ export class CassandraTracker {
   /** Landing → Cassandra milliseconds of every user found so far, sorted. */
   latenciesMs(): number[] {
     return [...this.latencies].sort((a, b) => a - b);
+  }
+
+  /** processed_at (epoch ms) of the i-th tracked user (the start of the micro-batch that wrote it); NaN while not found. */
+  processedAtMs(i: number): number {
+    return this.processedMs[i];
   }
 
   async poll(chunk = 100, parallel = 4, missStreak = 2): Promise<number> {
@@ -128,6 +142,7 @@ export class CassandraTracker {
           if (at === undefined || at === null) stillMissing.push(k);
           else {
             foundHere++;
+            this.processedMs[k] = at.getTime();
             this.latencies.push(at.getTime() - this.rows.ingestedAtMs[k]);
             if (!(at.getTime() <= this.lastProcessedMs)) this.lastProcessedMs = at.getTime();
           }
@@ -170,7 +185,7 @@ export async function postgresCounts(pg: Pool, runId: string | readonly string[]
                AND seq <= coalesce((SELECT last_seq FROM relay_cursor WHERE name = $2), 0)) AS acked,
             (SELECT count(*) FROM landing_quarantine WHERE run_id = ANY($1)) AS quarantined`,
     // The relay's cursor is named after the topic it writes.
-    [ids, localPipelineConfig().kafka.topic.name],
+    [ids, localTopics().users],
   );
   return { postgres: Number(r.rows[0].landed), kafka: Number(r.rows[0].acked), quarantined: Number(r.rows[0].quarantined) };
 }
@@ -192,11 +207,12 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
+/** Samples the resident memory of named processes every `everyMs` (1 s) from `t0` until stop() (which may be called again). */
 export class RssSampler {
   private readonly samples = new Map<string, [number, number][]>();
   private readonly timer: NodeJS.Timeout;
-  constructor(private readonly pids: () => Record<string, number | undefined>, private readonly t0: number) {
-    this.timer = setInterval(() => this.sample(), 1000);
+  constructor(private readonly pids: () => Record<string, number | undefined>, private readonly t0: number, everyMs = 1000) {
+    this.timer = setInterval(() => this.sample(), everyMs);
     this.sample();
   }
   private sample(): void {
@@ -214,6 +230,23 @@ export class RssSampler {
     for (const [name, s] of this.samples) out[name] = { peakMb: Math.max(...s.map((x) => x[1])), samples: s };
     return out;
   }
+}
+
+/** A process's memory over a run: its peak and where it stood at a quarter, half, three quarters and the end. */
+export interface RssSummary {
+  readonly peakMb: number;
+  readonly at25pct: number;
+  readonly at50pct: number;
+  readonly at75pct: number;
+  readonly atEnd: number;
+  readonly samples: number;
+}
+
+export function rssSummary(trace: RssTrace | undefined): RssSummary | undefined {
+  if (!trace || trace.samples.length === 0) return undefined;
+  const s = trace.samples;
+  const at = (f: number) => s[Math.min(s.length - 1, Math.floor(f * (s.length - 1)))][1];
+  return { peakMb: trace.peakMb, at25pct: at(0.25), at50pct: at(0.5), at75pct: at(0.75), atEnd: at(1), samples: s.length };
 }
 
 export interface WaitOptions {

@@ -8,11 +8,11 @@ import type { RunStatus } from '../../workloads/ingest/run';
 import { migrateCassandra } from '../../workloads/migrate/cassandra';
 import { migratePostgres } from '../../workloads/migrate/postgres';
 import { cassandraConfig, postgresConfig } from '../../workloads/shared/config';
-import { LocalEndpoints, localPipelineConfig, readEndpoints, rtdsHome, workloadEnv } from '../services/endpoints';
+import { LocalEndpoints, readEndpoints, rtdsHome, workloadEnv } from '../services/endpoints';
 import { createContext, up } from '../services/lifecycle';
 import { assertPortFree, isAlive, processFiles, readPid, sleep, spawnDaemon, stopPid, tail } from '../services/process';
 import {
-  CassandraTracker, connect, countRows, percentile, postgresCounts, RssSampler, RssTrace, runRows, StageCounts, topicEndOffsets, USERS_TABLE, waitForCassandra,
+  CassandraTracker, connect, countRows, localTopics, percentile, postgresCounts, RssSampler, RssTrace, runRows, StageCounts, topicEndOffsets, USERS_TABLE, waitForCassandra,
 } from './measure';
 import { startUsersStream, USERS_STREAM, usersStreamFiles } from './users-stream';
 
@@ -20,12 +20,6 @@ export const REPO = path.resolve(__dirname, '..', '..');
 
 /** Services the pipeline needs; Airflow is left out (it only schedules runs, and costs a core). */
 export const PIPELINE_SERVICES = ['postgres', 'zookeeper', 'kafka', 'schema-registry', 'cassandra', 'spark'] as const;
-
-/** The topics of the local pipeline: the config's (kafka.topic), as the local services created them. */
-function topics(): { users: string; deadLetter: string } {
-  const t = localPipelineConfig().kafka.topic;
-  return { users: t.name, deadLetter: t.deadLetterName };
-}
 
 /** A background workload of the local pipeline (pid and log under `.rtds/<name>/`). */
 export interface PipelineProcess {
@@ -123,7 +117,7 @@ export async function ensurePipeline(opts: EnsureOptions = {}): Promise<{ endpoi
   // The rate limit protects a shared source from a runaway client; ingest asks one page per 5,000 users.
   const source = await ensureWorkload('source', ['source', 'serve'], sourcePort(), 'RTDS_SOURCE_PORT', { ...env, SOURCE_RATE_LIMIT: process.env.SOURCE_RATE_LIMIT ?? '1000' });
   say(`source: ${source.reused ? 'reused' : 'started'} pid ${source.pid} on ${sourceUrl()}`);
-  const relay = await ensureWorkload('relay', ['relay'], relayPort(), 'RTDS_RELAY_PORT', { ...env, KAFKA_TOPIC: topics().users });
+  const relay = await ensureWorkload('relay', ['relay'], relayPort(), 'RTDS_RELAY_PORT', { ...env, KAFKA_TOPIC: localTopics().users });
   say(`relay: ${relay.reused ? 'reused' : 'started'} pid ${relay.pid}, health on http://127.0.0.1:${relayPort()}/healthz`);
   const ctx = createContext({ log: say });
   const stream = usersStreamFiles(ctx);
@@ -132,7 +126,7 @@ export async function ensurePipeline(opts: EnsureOptions = {}): Promise<{ endpoi
   if (streamPid !== undefined && isAlive(streamPid)) {
     streamProcess = { name: 'users-stream', pid: streamPid, alive: true, reused: true, log: stream.logFile };
   } else {
-    const pid = startUsersStream(ctx, endpoints, { topic: topics().users, deadLetterTopic: topics().deadLetter });
+    const pid = startUsersStream(ctx, endpoints, { topic: localTopics().users, deadLetterTopic: localTopics().deadLetter });
     streamProcess = { name: 'users-stream', pid, alive: true, reused: false, log: stream.logFile };
   }
   say(`spark job users_stream: ${streamProcess.reused ? 'reused' : 'submitted'} driver pid ${streamProcess.pid}, log ${stream.logFile}`);
@@ -163,7 +157,7 @@ export function stageTable(c: StageCounts, note: string, secondsNote = 'from the
     ['Kafka', fmt(c.kafka), 'rows of this run acknowledged by Kafka (relay cursor, acks=all)'],
     ['Cassandra', fmt(c.cassandra), `ids of this run in ${USERS_TABLE}`],
     ['quarantined', fmt(c.quarantined), 'rows of this run in landing_quarantine'],
-    ['dead-lettered', fmt(c.deadLettered), `messages added to ${topics().deadLetter} ${note}`],
+    ['dead-lettered', fmt(c.deadLettered), `messages added to ${localTopics().deadLetter} ${note}`],
     ['seconds', c.seconds.toFixed(1), secondsNote],
     ['e2e p50 ms', fmt(Math.round(c.e2eP50Ms)), 'landing (ingested_at) → Cassandra (processed_at)'],
     ['e2e p99 ms', fmt(Math.round(c.e2eP99Ms)), ''],
@@ -248,7 +242,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const conn = await connect(endpoints);
   try {
     const seed = opts.seed ?? `local-${new Date().toISOString().replace(/[-:.TZ]/g, '')}-${Math.random().toString(36).slice(2, 8)}`;
-    const dlqBefore = await topicEndOffsets(conn.kafka, topics().deadLetter);
+    const dlqBefore = await topicEndOffsets(conn.kafka, localTopics().deadLetter);
     const relayPid = processes.find((p) => p.name === 'relay')?.pid;
     const streamPid = processes.find((p) => p.name === 'users-stream')?.pid;
     say(`ingest: ${opts.users} users, seed ${seed}`);
@@ -269,7 +263,7 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const pgc = await waitForCassandra(conn, tracker, [status.id], { streamPid, stallSeconds: opts.stallSeconds, log: say, t0 });
     const seconds = (Date.now() - t0) / 1000;
     const rss = sampler.stop();
-    const dlqAfter = await topicEndOffsets(conn.kafka, topics().deadLetter);
+    const dlqAfter = await topicEndOffsets(conn.kafka, localTopics().deadLetter);
     const lat = tracker.latenciesMs();
     return {
       runId: status.id,
@@ -299,12 +293,12 @@ export async function latestRunCounts(e: LocalEndpoints): Promise<{ runId?: stri
     const totals: Record<string, number> = {};
     const landed = await conn.pg.query<{ n: string; cursor: string }>(
       `SELECT (SELECT count(*) FROM landing_users) AS n, coalesce((SELECT last_seq FROM relay_cursor WHERE name = $1), 0) AS cursor`,
-      [topics().users],
+      [localTopics().users],
     );
     totals.postgres = Number(landed.rows[0].n);
     totals.relayCursor = Number(landed.rows[0].cursor);
-    totals.kafka = await topicEndOffsets(conn.kafka, topics().users);
-    totals.deadLettered = await topicEndOffsets(conn.kafka, topics().deadLetter);
+    totals.kafka = await topicEndOffsets(conn.kafka, localTopics().users);
+    totals.deadLettered = await topicEndOffsets(conn.kafka, localTopics().deadLetter);
     totals.cassandra = await countRows(conn.cassandra, USERS_TABLE);
     const last = await conn.pg.query<{ id: string; users: number; counts: { fetched?: number }; started_at: Date; finished_at: Date | null }>(
       `SELECT id, users, counts, started_at, finished_at FROM ingest_runs ORDER BY started_at DESC LIMIT 1`,

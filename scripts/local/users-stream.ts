@@ -5,7 +5,7 @@ import { ENV, usersStreamEnv } from '../../config/facts';
 import { LocalEndpoints, localPipelineConfig } from '../services/endpoints';
 import { isAlive, processFiles, readPid, spawnDaemon, stopPid } from '../services/process';
 import { ServiceContext } from '../services/service';
-import { provisionConnectorJars, SPARK_APPS, sparkCacheDir, sparkHome } from '../services/spark-dist';
+import { provisionConnectorJars, SPARK_APPS, sparkHome, sparkPython } from '../services/spark-dist';
 
 export interface UsersStreamOptions {
   /** Name of its directory under `<home>` (pid, log), so tests can run their own next to the pipeline's. @default `users-stream` */
@@ -39,7 +39,7 @@ export function usersStreamSubmit(
   if (!endpoints.spark) throw new Error('endpoints.json has no "spark" entry: run `npm run services:up -- --only spark` first');
   const home = sparkHome(ctx);
   const jars = provisionConnectorJars(ctx);
-  const python = path.join(sparkCacheDir(ctx), 'venv', 'bin', 'python');
+  const python = sparkPython(ctx);
   const c = endpoints.cassandra;
   const topics = localPipelineConfig().kafka.topic;
   return {

@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { LocalEndpoints, PostgresEndpoint, readPartialEndpoints, workloadEnv } from './endpoints';
 import { assertPortFree, isAlive, readPid, spawnDaemon, stopPid, waitFor } from './process';
 import { DaemonService, ServiceContext, ServicePort, ServiceStatus, servicePort } from './service';
-import { basePython, ensureVenv } from './python-env';
+import { basePython, ensureVenv, VenvSpec, venvDir } from './python-env';
 
 export const AIRFLOW_VERSION = VERSIONS.airflow;
 const PYTHON_VERSION = VERSIONS.airflowPython;
@@ -49,8 +49,18 @@ export class Airflow extends DaemonService {
     return `http://127.0.0.1:${this.mainPort(ctx)}`;
   }
 
+  /** Airflow, its providers and pytest, pinned by the constraints file. */
+  private venvSpec(ctx: Pick<ServiceContext, 'cacheDir'>): VenvSpec {
+    const testRequirements = path.join(REPO, 'test', 'python', 'requirements.txt');
+    return {
+      base: path.join(ctx.cacheDir, `airflow-${AIRFLOW_VERSION}`, 'venv'),
+      pipArgs: [`apache-airflow==${AIRFLOW_VERSION}`, ...PROVIDERS, '-r', testRequirements, '-c', CONSTRAINTS],
+      inputs: [CONSTRAINTS, testRequirements],
+    };
+  }
+
   venvDir(ctx: Pick<ServiceContext, 'cacheDir'>): string {
-    return path.join(ctx.cacheDir, `airflow-${AIRFLOW_VERSION}`, 'venv');
+    return venvDir(this.venvSpec(ctx));
   }
 
   /** The `airflow` executable of the venv. */
@@ -71,12 +81,7 @@ export class Airflow extends DaemonService {
         `Airflow's constraints file ${path.relative(REPO, CONSTRAINTS)} is for Python ${PYTHON_VERSION}, but ${python} is ${version}: set RTDS_PYTHON to a python${PYTHON_VERSION}`,
       );
     }
-    const testRequirements = path.join(REPO, 'test', 'python', 'requirements.txt');
-    return ensureVenv(ctx, 'airflow', {
-      dir: this.venvDir(ctx),
-      pipArgs: [`apache-airflow==${AIRFLOW_VERSION}`, ...PROVIDERS, '-r', testRequirements, '-c', CONSTRAINTS],
-      inputs: [CONSTRAINTS, testRequirements],
-    });
+    return ensureVenv(ctx, 'airflow', this.venvSpec(ctx));
   }
 
   async provision(ctx: ServiceContext): Promise<void> {

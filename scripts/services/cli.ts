@@ -3,12 +3,13 @@
 //   down [--only a,b]                                 stop the pipeline's processes, then the services in reverse order
 //   status                                            table: service, port, state, version, pid
 //   python spark|airflow                              print the venv's interpreter (provisioned first)
+//   jars                                              print the Spark job's connector jars, comma-separated (resolved first)
 //   airflow -- <airflow args>                          run the airflow CLI with the local service's environment
 import { airflow } from './airflow';
 import { endpointsFile, KafkaMode } from './endpoints';
 import { createContext, down, pipelineProcesses, status, up } from './lifecycle';
 import { parseKafkaMode } from './service';
-import { provisionPySpark } from './spark-dist';
+import { provisionConnectorJars, provisionPySpark } from './spark-dist';
 
 interface Args {
   readonly command: string;
@@ -16,7 +17,7 @@ interface Args {
   readonly kafkaMode?: KafkaMode;
 }
 
-const USAGE = 'usage: cli.ts up [--only a,b] [--kafka-mode zookeeper|kraft] | down [--only a,b] | status | python spark|airflow | airflow -- <args>';
+const USAGE = 'usage: cli.ts up [--only a,b] [--kafka-mode zookeeper|kraft] | down [--only a,b] | status | python spark|airflow | jars | airflow -- <args>';
 
 export function parseArgs(argv: readonly string[]): Args {
   const [command, ...rest] = argv;
@@ -47,9 +48,10 @@ function table(rows: readonly Record<string, string>[]): string {
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  if (command === 'python' || command === 'airflow') {
+  if (command === 'python' || command === 'airflow' || command === 'jars') {
     const ctx = createContext({ log: (m) => process.stderr.write(`${m}\n`) });
-    if (command === 'airflow') process.stdout.write(airflow.runAirflow(ctx, rest[0] === '--' ? rest.slice(1) : rest));
+    if (command === 'jars') process.stdout.write(provisionConnectorJars(ctx).join(',') + '\n');
+    else if (command === 'airflow') process.stdout.write(airflow.runAirflow(ctx, rest[0] === '--' ? rest.slice(1) : rest));
     else if (rest[0] === 'spark') process.stdout.write(provisionPySpark(ctx) + '\n');
     else if (rest[0] === 'airflow') process.stdout.write(airflow.provisionVenv(ctx) + '\n');
     else throw new Error(`python needs spark or airflow, got "${rest[0] ?? ''}"\n${USAGE}`);

@@ -66,44 +66,52 @@ export interface UpResult {
   readonly timings: Readonly<Record<string, { provision: number; start: number; reused: boolean }>>;
 }
 
-/** Provisions, starts (or reuses) and prepares services, then writes endpoints.json. Idempotent. */
+/** Provisions, starts (or reuses) and prepares services, writing endpoints.json as it goes. Idempotent. */
 export async function up(opts: UpOptions = {}): Promise<UpResult> {
   const ctx = createContext(opts);
   const selected = withDependencies(ctx, opts.only);
   return withLock(ctx, async () => {
-    const timings: Record<string, { provision: number; start: number; reused: boolean }> = {};
-    const collected: Partial<LocalEndpoints> = {};
-    for (const service of selected) {
-      const t0 = Date.now();
-      await service.provision(ctx);
-      const t1 = Date.now();
-      let status = await service.status(ctx);
-      if (status.state === 'unhealthy') {
-        // Perhaps still starting (another `up`, or a restart): give it a moment before failing.
-        for (let i = 0; i < 60 && status.state === 'unhealthy'; i++) {
-          await sleep(1000);
-          status = await service.status(ctx);
-        }
-        if (status.state === 'unhealthy') {
-          throw new Error(`${service.name} (pid ${status.pid}) runs but does not answer: ${status.detail ?? ''}; run \`npm run services:down\` and retry`);
-        }
-      }
-      const reused = status.state === 'running';
-      if (reused) {
-        ctx.log(`${service.name}: already running (pid ${status.pid}), reused`);
-      } else {
-        ctx.log(`${service.name}: starting ${service.version(ctx)} on port ${service.ports(ctx)[0].port}`);
-        await service.start(ctx);
-      }
-      if (service.prepare) await service.prepare(ctx);
-      const t2 = Date.now();
-      timings[service.name] = { provision: (t1 - t0) / 1000, start: (t2 - t1) / 1000, reused };
-      if (!reused) ctx.log(`${service.name}: healthy after ${((t2 - t1) / 1000).toFixed(1)} s`);
-      Object.assign(collected, await service.endpoints(ctx));
-    }
-    writeEndpoints(collected, ctx.home);
+    const timings = await bringUp(ctx, selected);
     return { endpoints: readPartialEndpoints(ctx.home), timings };
   });
+}
+
+/**
+ * `selected` in order: provision, start (or reuse), prepare, and each one's endpoints.json entries
+ * written as soon as it is healthy, because a later service reads an earlier one's there (Airflow
+ * its metadata database in PostgreSQL, and the pipeline's variables for the DAG).
+ */
+export async function bringUp(ctx: ServiceContext, selected: readonly LocalService[]): Promise<UpResult['timings']> {
+  const timings: Record<string, { provision: number; start: number; reused: boolean }> = {};
+  for (const service of selected) {
+    const t0 = Date.now();
+    await service.provision(ctx);
+    const t1 = Date.now();
+    let status = await service.status(ctx);
+    if (status.state === 'unhealthy') {
+      // Perhaps still starting (another `up`, or a restart): give it a moment before failing.
+      for (let i = 0; i < 60 && status.state === 'unhealthy'; i++) {
+        await sleep(1000);
+        status = await service.status(ctx);
+      }
+      if (status.state === 'unhealthy') {
+        throw new Error(`${service.name} (pid ${status.pid}) runs but does not answer: ${status.detail ?? ''}; run \`npm run services:down\` and retry`);
+      }
+    }
+    const reused = status.state === 'running';
+    if (reused) {
+      ctx.log(`${service.name}: already running (pid ${status.pid}), reused`);
+    } else {
+      ctx.log(`${service.name}: starting ${service.version(ctx)} on port ${service.ports(ctx)[0].port}`);
+      await service.start(ctx);
+    }
+    if (service.prepare) await service.prepare(ctx);
+    const t2 = Date.now();
+    timings[service.name] = { provision: (t1 - t0) / 1000, start: (t2 - t1) / 1000, reused };
+    if (!reused) ctx.log(`${service.name}: healthy after ${((t2 - t1) / 1000).toFixed(1)} s`);
+    writeEndpoints(await service.endpoints(ctx), ctx.home);
+  }
+  return timings;
 }
 
 /**

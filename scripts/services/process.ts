@@ -170,29 +170,50 @@ export async function waitFor(
   }
 }
 
-/** One holder at a time of `lock` (a pid file); a second waits, a dead holder's lock is taken over. */
-export async function withFileLock<T>(lock: string, body: () => Promise<T>, timeoutMs = 60 * 60_000): Promise<T> {
+/** Takes `lock` (a pid file) unless a live process holds it; returns that holder's pid, else undefined (taken). */
+function takeLock(lock: string): number | undefined {
   fs.mkdirSync(path.dirname(lock), { recursive: true });
-  const deadline = Date.now() + timeoutMs;
-  let told = false;
   for (;;) {
     try {
       fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
-      break;
+      return undefined;
     } catch {
       const holder = readPid(lock);
-      if (holder === undefined || !isAlive(holder)) {
-        fs.rmSync(lock, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`${lock} is held by pid ${holder} for too long`);
-      if (!told) process.stderr.write(`waiting for pid ${holder}, which holds ${lock}\n`);
-      told = true;
-      await sleep(2000);
+      if (holder !== undefined && isAlive(holder)) return holder;
+      // A dead holder's lock is taken over.
+      fs.rmSync(lock, { force: true });
     }
+  }
+}
+
+function waitingFor(lock: string, holder: number, since: number, timeoutMs: number, told: boolean): void {
+  if (Date.now() - since > timeoutMs) throw new Error(`${lock} is held by pid ${holder} for too long`);
+  if (!told) process.stderr.write(`waiting for pid ${holder}, which holds ${lock}\n`);
+}
+
+/** One holder at a time of `lock` (a pid file); a second waits, a dead holder's lock is taken over. */
+export async function withFileLock<T>(lock: string, body: () => Promise<T>, timeoutMs = 60 * 60_000): Promise<T> {
+  const since = Date.now();
+  for (let holder, told = false; (holder = takeLock(lock)) !== undefined; told = true) {
+    waitingFor(lock, holder, since, timeoutMs, told);
+    await sleep(2000);
   }
   try {
     return await body();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+/** withFileLock for synchronous work (provisioning a cache entry that another checkout may be building). */
+export function withFileLockSync<T>(lock: string, body: () => T, timeoutMs = 60 * 60_000): T {
+  const since = Date.now();
+  for (let holder, told = false; (holder = takeLock(lock)) !== undefined; told = true) {
+    waitingFor(lock, holder, since, timeoutMs, told);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+  }
+  try {
+    return body();
   } finally {
     fs.rmSync(lock, { force: true });
   }

@@ -1,4 +1,4 @@
-// The Python tests: the Spark job's transform (Spark venv) and the DAG import test (Airflow venv).
+// The Python tests: the Spark job's transform and decoders (Spark venv, with its connector jars) and the DAG import test (Airflow venv).
 // Provisions both venvs first (cached under ${XDG_CACHE_HOME:-~/.cache}/rtdatastream).
 import * as fs from 'fs';
 import * as os from 'os';
@@ -6,7 +6,7 @@ import * as path from 'path';
 import { $ } from 'zx';
 import { airflow } from './airflow';
 import { createContext } from './lifecycle';
-import { provisionPySpark } from './spark-dist';
+import { provisionConnectorJars, provisionPySpark } from './spark-dist';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -19,7 +19,10 @@ async function runPytest(what: string, python: string, args: string[], env: Node
 
 export async function pythonTests(): Promise<void> {
   const ctx = createContext({ log: (m) => process.stderr.write(`${m}\n`) });
-  await runPytest('the Spark job', provisionPySpark(ctx), ['test/python', '--ignore=test/python/airflow']);
+  const sparkPython = provisionPySpark(ctx);
+  // The decoders' tests run a local Spark session with the job's connector jars (spark-avro's from_avro).
+  const jars = provisionConnectorJars(ctx).join(',');
+  await runPytest('the Spark job', sparkPython, ['test/python', '--ignore=test/python/airflow'], { ...process.env, RTDS_SPARK_JARS: jars });
   const airflowPython = airflow.provisionVenv(ctx);
   // The import test needs no database: a throwaway AIRFLOW_HOME keeps it off the running Airflow.
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'rtds-airflow-home-'));

@@ -6,7 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { COPY_DEPENDENCIES, VERSIONS } from '../../config/facts';
 import { runMaven } from './maven';
-import { ensureVenv } from './python-env';
+import { ensureVenv, VenvSpec, venvDir } from './python-env';
+import { withFileLockSync } from './process';
 import { ServiceContext } from './service';
 
 export const SPARK_VERSION = VERSIONS.spark;
@@ -19,20 +20,26 @@ export function sparkCacheDir(ctx: Pick<ServiceContext, 'cacheDir'>): string {
   return path.join(ctx.cacheDir, `spark-${SPARK_VERSION}`);
 }
 
-/** The PySpark venv (pyspark, fastavro for the job, pytest for its tests); returns its python. */
-export function provisionPySpark(ctx: ServiceContext): string {
+/** The PySpark venv: the job's requirements (pyspark, fastavro, pyarrow, pandas) and pytest for its tests. */
+function sparkVenv(ctx: Pick<ServiceContext, 'cacheDir'>): VenvSpec {
   const requirements = path.join(SPARK_APPS, 'requirements.txt');
   const testRequirements = path.join(REPO, 'test', 'python', 'requirements.txt');
-  return ensureVenv(ctx, 'spark', {
-    dir: path.join(sparkCacheDir(ctx), 'venv'),
-    pipArgs: ['-r', requirements, '-r', testRequirements],
-    inputs: [requirements, testRequirements],
-  });
+  return { base: path.join(sparkCacheDir(ctx), 'venv'), pipArgs: ['-r', requirements, '-r', testRequirements], inputs: [requirements, testRequirements] };
+}
+
+/** Builds the PySpark venv when missing; returns its python. */
+export function provisionPySpark(ctx: ServiceContext): string {
+  return ensureVenv(ctx, 'spark', sparkVenv(ctx));
+}
+
+/** The PySpark venv's python (the driver's and the executors'), provisioned or not. */
+export function sparkPython(ctx: Pick<ServiceContext, 'cacheDir'>): string {
+  return path.join(venvDir(sparkVenv(ctx)), 'bin', 'python');
 }
 
 /** SPARK_HOME inside the venv (the pyspark package carries bin/, sbin/ and jars/). */
 export function sparkHome(ctx: Pick<ServiceContext, 'cacheDir'>): string {
-  const lib = path.join(sparkCacheDir(ctx), 'venv', 'lib');
+  const lib = path.join(venvDir(sparkVenv(ctx)), 'lib');
   const pythonDir = fs.existsSync(lib) ? fs.readdirSync(lib).find((d) => d.startsWith('python3')) : undefined;
   if (!pythonDir) throw new Error(`PySpark is not provisioned in ${sparkCacheDir(ctx)}: run \`npm run services:up -- --only spark\``);
   return path.join(lib, pythonDir, 'site-packages', 'pyspark');
@@ -76,27 +83,35 @@ export function jarsBeyondSpark(resolved: readonly string[], sparkJars: readonly
   });
 }
 
-/** Resolves spark-apps/jars/pom.xml into `<cache>/spark-<v>/jars` (cached by the pom's hash); returns the jar paths. */
+/**
+ * Resolves spark-apps/jars/pom.xml into `<cache>/spark-<v>/jars-<pom hash>` (one directory per pom,
+ * like the venv, so a checkout with another pom never empties the one a running job reads);
+ * returns the jar paths.
+ */
 export function provisionConnectorJars(ctx: ServiceContext): string[] {
-  const dir = path.join(sparkCacheDir(ctx), 'jars');
-  const stamp = path.join(dir, '.rtds-stamp');
   const digest = createHash('sha256').update(fs.readFileSync(JARS_POM)).digest('hex');
-  if (!(fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8').trim() === digest)) {
-    const started = Date.now();
-    ctx.log(`spark: resolving the connector jars of ${path.relative(REPO, JARS_POM)} with mvn`);
-    const resolved = path.join(sparkCacheDir(ctx), 'jars-resolved');
-    fs.rmSync(resolved, { recursive: true, force: true });
-    fs.rmSync(dir, { recursive: true, force: true });
-    runMaven(ctx, REPO, ['-f', JARS_POM, COPY_DEPENDENCIES, `-DoutputDirectory=${resolved}`, '-DincludeScope=runtime'], 'spark jars');
-    const keep = jarsBeyondSpark(
-      fs.readdirSync(resolved).filter((f) => f.endsWith('.jar')),
-      fs.readdirSync(path.join(sparkHome(ctx), 'jars')),
-    );
-    fs.mkdirSync(dir, { recursive: true });
-    for (const jar of keep) fs.renameSync(path.join(resolved, jar), path.join(dir, jar));
-    fs.rmSync(resolved, { recursive: true, force: true });
-    fs.writeFileSync(stamp, digest + '\n');
-    ctx.log(`spark: ${keep.length} connector jars ready in ${Math.round((Date.now() - started) / 1000)} s`);
+  const dir = path.join(sparkCacheDir(ctx), `jars-${digest.slice(0, 12)}`);
+  const stamp = path.join(dir, '.rtds-stamp');
+  const ready = () => fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8').trim() === digest;
+  if (!ready()) {
+    withFileLockSync(`${dir}.lock`, () => {
+      if (ready()) return;
+      const started = Date.now();
+      ctx.log(`spark: resolving the connector jars of ${path.relative(REPO, JARS_POM)} with mvn`);
+      const resolved = `${dir}.resolved`;
+      fs.rmSync(resolved, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+      runMaven(ctx, REPO, ['-f', JARS_POM, COPY_DEPENDENCIES, `-DoutputDirectory=${resolved}`, '-DincludeScope=runtime'], 'spark jars');
+      const keep = jarsBeyondSpark(
+        fs.readdirSync(resolved).filter((f) => f.endsWith('.jar')),
+        fs.readdirSync(path.join(sparkHome(ctx), 'jars')),
+      );
+      fs.mkdirSync(dir, { recursive: true });
+      for (const jar of keep) fs.renameSync(path.join(resolved, jar), path.join(dir, jar));
+      fs.rmSync(resolved, { recursive: true, force: true });
+      fs.writeFileSync(stamp, digest + '\n');
+      ctx.log(`spark: ${keep.length} connector jars ready in ${Math.round((Date.now() - started) / 1000)} s`);
+    });
   }
   return fs
     .readdirSync(dir)

@@ -6,7 +6,7 @@ import { LOCAL_PORTS } from '../../config/facts';
 import { LocalEndpoints } from './endpoints';
 import { assertPortFree, isAlive, readPid, spawnDaemon, stopPid, waitFor } from './process';
 import { DaemonService, ServiceContext, ServicePort, ServiceStatus, servicePort } from './service';
-import { javaMajor, provisionConnectorJars, provisionPySpark, SPARK_VERSION, sparkCacheDir, sparkHome } from './spark-dist';
+import { javaMajor, provisionConnectorJars, provisionPySpark, SPARK_VERSION, sparkHome, sparkPython } from './spark-dist';
 
 export class Spark extends DaemonService {
   readonly name = 'spark';
@@ -55,7 +55,7 @@ export class Spark extends DaemonService {
   }
 
   private env(ctx: ServiceContext): Record<string, string> {
-    const python = path.join(sparkCacheDir(ctx), 'venv', 'bin', 'python');
+    const python = sparkPython(ctx);
     return {
       SPARK_HOME: sparkHome(ctx),
       SPARK_LOCAL_IP: '127.0.0.1',

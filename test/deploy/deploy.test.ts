@@ -1,18 +1,30 @@
 // The deploy tier: a real `cdktf deploy` of the Docker stack on this machine's engine with
 // images built locally (imageMode 'local'), users pushed through the ingest service's control
-// API and followed by id into Cassandra, then `cdktf destroy` and a check that nothing is left.
+// API and followed by id into Cassandra, then `cdktf destroy` and a check that nothing is left;
+// once per Kafka mode (RTDS_DEPLOY_KAFKA_MODES, default both: ZooKeeper is the default users get,
+// KRaft the mode they move to, and a warm run of each takes about 3 minutes).
 import { execFileSync } from 'child_process';
 import { randomUUID } from 'crypto';
 import { cassandraClient } from '../../workloads/shared/cassandra';
-import { PORTS } from '../../config/facts';
+import { KAFKA_MODES, KafkaMode } from '../../config';
+import { LOCAL_IMAGE_VERSIONS, PORTS } from '../../config/facts';
 import { Client as PgClient } from 'pg';
 import { down } from '../../scripts/deploy/down';
 import { containerStates } from '../../scripts/deploy/docker';
-import { sleep } from '../../scripts/deploy/engine';
+import { until } from '../shared/until';
 import { up } from '../../scripts/deploy/up';
 
 const USERS = 500;
 const PREFIX = process.env.RTDS_DOCKER_PREFIX ?? 'rtds';
+
+/** The Kafka modes this run deploys, in order. */
+function deployModes(raw = process.env.RTDS_DEPLOY_KAFKA_MODES ?? KAFKA_MODES.join(' ')): KafkaMode[] {
+  const modes = raw.split(/[\s,]+/).filter(Boolean);
+  const unknown = modes.filter((m) => !(KAFKA_MODES as readonly string[]).includes(m));
+  if (unknown.length || modes.length === 0)
+    throw new Error(`RTDS_DEPLOY_KAFKA_MODES: expected some of ${KAFKA_MODES.join(', ')}, got ${JSON.stringify(raw)}`);
+  return modes as KafkaMode[];
+}
 
 /** `host:port` the engine published a container port on. */
 function published(container: string, port: number): string {
@@ -27,35 +39,32 @@ function containerEnv(container: string): Record<string, string> {
   return Object.fromEntries(lines.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(3000);
-  }
-  throw new Error(`${what}: not reached within ${timeoutMs / 1000} s${last ? ` (last error: ${(last as Error).message})` : ''}`);
-}
 
-describe('npm run up / npm run down on a Docker engine (imageMode local)', () => {
-  test('every service becomes healthy, ingested users reach Cassandra, and down leaves nothing behind', async () => {
+describe.each(deployModes())('npm run up / npm run down on a Docker engine (imageMode local), kafka.mode %s', (mode) => {
+  const before = process.env.RTDS_KAFKA_MODE;
+  beforeAll(() => { process.env.RTDS_KAFKA_MODE = mode; });
+  afterAll(() => {
+    if (before === undefined) delete process.env.RTDS_KAFKA_MODE;
+    else process.env.RTDS_KAFKA_MODE = before;
+  });
+
+  test('every service becomes healthy, each ingested user reaches Cassandra exactly once, and down leaves nothing behind', async () => {
     const started = Date.now();
     try {
       const states = await up({ imageMode: 'local', timeoutMinutes: 20 });
       const services = states.filter((s) => s.status !== 'exited');
-      // Every long-running service of the offline stack (local images, no console), none missing.
+      // Every long-running service of the offline stack (local images, no console), none missing; KRaft has no ZooKeeper.
       expect(services.map((s) => s.name.replace(`${PREFIX}-`, '')).sort()).toEqual([
         'airflow-api-server', 'airflow-dag-processor', 'airflow-scheduler', 'cassandra', 'ingest', 'kafka', 'postgres', 'relay',
-        'schema-registry', 'source', 'spark-master', 'spark-worker', 'users-stream', 'zookeeper',
+        'schema-registry', 'source', 'spark-master', 'spark-worker', 'users-stream', ...(mode === 'zookeeper' ? ['zookeeper'] : []),
       ]);
+      // The broker runs the mode's image: cp-kafka's stand-in or apache/kafka's.
+      const brokerImage = execFileSync('docker', ['inspect', '-f', '{{.Image}}', `${PREFIX}-kafka`], { encoding: 'utf8' }).trim();
+      expect(execFileSync('docker', ['image', 'inspect', '-f', '{{json .RepoTags}}', brokerImage], { encoding: 'utf8' }))
+        .toContain(mode === 'zookeeper' ? `"rtdatastream/kafka:${LOCAL_IMAGE_VERSIONS.kafka}"` : `"rtdatastream/apache-kafka:${LOCAL_IMAGE_VERSIONS['apache-kafka']}"`);
       expect(services.filter((s) => s.health !== 'healthy' && s.status !== 'running')).toEqual([]);
       expect(states.filter((s) => s.status === 'exited' && s.exitCode !== 0)).toEqual([]);
-      process.stderr.write(`[deploy test] up: ${Math.round((Date.now() - started) / 1000)} s\n`);
+      process.stderr.write(`[deploy test] ${mode} up: ${Math.round((Date.now() - started) / 1000)} s\n`);
 
       const streamEnv = containerEnv(`${PREFIX}-users-stream`);
       const [cqlHost, cqlPort] = published(`${PREFIX}-cassandra`, Number(streamEnv.CASSANDRA_PORT ?? PORTS.cassandra)).split(':');
@@ -111,7 +120,7 @@ describe('npm run up / npm run down on a Docker engine (imageMode local)', () =>
     } finally {
       const t = Date.now();
       const left = await down({ keepData: false });
-      process.stderr.write(`[deploy test] down: ${Math.round((Date.now() - t) / 1000)} s; total ${Math.round((Date.now() - started) / 1000)} s\n`);
+      process.stderr.write(`[deploy test] ${mode} down: ${Math.round((Date.now() - t) / 1000)} s; total ${Math.round((Date.now() - started) / 1000)} s\n`);
       expect(left).toEqual({ containers: [], networks: [], volumes: [] });
       expect(containerStates()).toEqual([]);
     }

@@ -3,75 +3,13 @@
 Records are encoded with fastavro from the project's own schema (workloads/schema/user.avsc),
 framed as the relay frames them, and the registry lookup goes to a real HTTP server on loopback.
 """
-import http.server
-import io
 import json
-import os
-import struct
-import sys
-import threading
 from datetime import datetime, timezone
 
 import fastavro
 import pytest
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(REPO, "spark-apps"))
-
-import users_transform as ut  # noqa: E402
-
-with open(os.path.join(REPO, "workloads", "schema", "user.avsc"), encoding="utf-8") as f:
-    USER_SCHEMA_TEXT = f.read()
-USER_SCHEMA = fastavro.parse_schema(json.loads(USER_SCHEMA_TEXT))
-
-
-def ms(text: str) -> int:
-    return int(datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp() * 1000)
-
-
-def a_user(**overrides):
-    user = {
-        "id": "8f1c6c3e-1b2a-4d8e-9a57-0d1b2c3d4e5f",
-        "first_name": "Ada",
-        "last_name": "Lovelace",
-        "gender": "female",
-        "address": "12 Marylebone St, London, Greater London, United Kingdom",
-        "post_code": "NW1 5LA",
-        "email": "ada@example.org",
-        "username": "adal",
-        "dob": ms("1990-06-15T08:00:00"),
-        "registered_date": ms("2015-03-01T12:30:00"),
-        "phone": "020 7946 0000",
-        "picture": "pictures/med/women/1.jpg",
-        "nat": "GB",
-        "ingested_at": ms("2026-06-14T23:00:00"),
-        "landing_seq": 42,
-    }
-    user.update(overrides)
-    return user
-
-
-def avro(record, schema=USER_SCHEMA) -> bytes:
-    buf = io.BytesIO()
-    fastavro.schemaless_writer(buf, schema, record)
-    return buf.getvalue()
-
-
-def framed(record, schema_id=7, schema=USER_SCHEMA) -> bytes:
-    return b"\x00" + struct.pack(">i", schema_id) + avro(record, schema)
-
-
-def cache_of(schemas):
-    asked = []
-
-    def fetch(schema_id):
-        asked.append(schema_id)
-        if schema_id not in schemas:
-            raise ut.DecodeError(f"schema id {schema_id} is unknown to the registry")
-        return schemas[schema_id]
-
-    return ut.SchemaCache(fetch), asked
-
+from records import USER_SCHEMA_TEXT, Registry, a_user, cache_of, framed, ms, ut
 
 class TestFrame:
     def test_splits_the_schema_id_from_the_payload(self):
@@ -226,37 +164,12 @@ class TestDeadLetter:
         assert json.loads(ut.dead_letter_value("r", "t", 0, 0, None, b""))["key_base64"] is None
 
 
-class _Registry(http.server.BaseHTTPRequestHandler):
-    schemas = {}
-
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        prefix = "/apis/ccompat/v7/schemas/ids/"
-        if self.path.startswith(prefix) and self.path[len(prefix):] in self.schemas:
-            body = json.dumps({"schema": self.schemas[self.path[len(prefix):]]}).encode()
-            self.send_response(200)
-        elif self.path.startswith(prefix):
-            body = b'{"error_code": 40403, "message": "Schema not found"}'
-            self.send_response(404)
-        else:
-            body = b"{}"
-            self.send_response(500)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture()
 def registry():
-    _Registry.schemas = {"7": USER_SCHEMA_TEXT}
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Registry)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    server = Registry({7: USER_SCHEMA_TEXT})
+    # The tests below name their own base paths; the server's root is what they start from.
+    yield server.url[: -len(Registry.PREFIX)]
+    server.close()
 
 
 class TestRegistryFetch:
@@ -285,6 +198,8 @@ class TestSettings:
         "CASSANDRA_USERNAME": "pipeline",
         "CASSANDRA_PASSWORD": "from-env",
         "CHECKPOINT_DIR": "/tmp/ck",
+        "KAFKA_TOPIC": "users_created",
+        "DEAD_LETTER_TOPIC": "users_created_dlq",
     }
 
     def test_reads_the_environment_with_documented_defaults(self):
@@ -303,6 +218,11 @@ class TestSettings:
         del env["CASSANDRA_PASSWORD"]
         del env["CHECKPOINT_DIR"]
         with pytest.raises(SystemExit, match="--cassandra-password / CASSANDRA_PASSWORD, --checkpoint-dir / CHECKPOINT_DIR"):
+            ut.load_settings([], env)
+
+    def test_the_topics_have_no_default_and_a_missing_one_is_named(self):
+        env = {k: v for k, v in self.ENV.items() if k not in ("KAFKA_TOPIC", "DEAD_LETTER_TOPIC")}
+        with pytest.raises(SystemExit, match="--kafka-topic / KAFKA_TOPIC, --dead-letter-topic / DEAD_LETTER_TOPIC"):
             ut.load_settings([], env)
 
     def test_a_port_that_is_not_a_number_is_named(self):

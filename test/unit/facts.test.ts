@@ -17,8 +17,6 @@ const MANIFESTS = new Set(['package.json', 'workloads/package.json', 'spark-apps
  * so a new copy fails and a removed one must be taken off.
  */
 const KNOWN_COPIES: Record<string, string> = {
-  'spark-apps/users_transform.py': "StreamSettings defaults of KAFKA_TOPIC / DEAD_LETTER_TOPIC; spark-apps/ is the stream branch's (the stacks and the local submitter always set both)",
-  'spark-apps/users_stream.py': "the module docstring names the topic; spark-apps/ is the stream branch's",
   'workloads/schema/user.avsc': 'the Avro doc string: part of the registered schema, so changing it registers a new version',
 };
 

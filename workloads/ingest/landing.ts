@@ -1,21 +1,25 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { Pool, PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyRows } from './copy-text';
 import { USER_COLUMNS, UserRecord } from '../shared/user';
 import { Rejected, SourcePosition } from './normalize';
 
 /** Serializes landing writers so that `seq` order is commit order, which the relay's cursor relies on. */
 export const LANDING_WRITE_LOCK = 7_252_001;
 
-const PG_TYPES: Record<(typeof USER_COLUMNS)[number], string> = {
-  id: 'text', first_name: 'text', last_name: 'text', gender: 'text', address: 'text', post_code: 'text', email: 'text',
-  username: 'text', dob: 'timestamptz', registered_date: 'timestamptz', phone: 'text', picture: 'text', nat: 'text', ingested_at: 'timestamptz',
-};
+/** What COPY writes: the record, then where it came from. */
+const LANDING_COPY_COLUMNS = [...USER_COLUMNS, 'run_id', 'source_seed', 'source_page'].join(', ');
 
-// One statement per batch: columns travel as arrays and unnest back into rows.
-const INSERT_USERS = `
-INSERT INTO landing_users (${USER_COLUMNS.join(', ')}, run_id, source_seed, source_page)
-SELECT u.*, $${USER_COLUMNS.length + 1}::text, $${USER_COLUMNS.length + 2}::text, $${USER_COLUMNS.length + 3}::int
-FROM unnest(${USER_COLUMNS.map((c, i) => `$${i + 1}::${PG_TYPES[c]}[]`).join(', ')}) AS u(${USER_COLUMNS.join(', ')})
-ON CONFLICT (id) DO NOTHING`;
+const COPY_USERS = `COPY landing_users (${LANDING_COPY_COLUMNS}) FROM STDIN`;
+
+// A re-run's page: staged in a temporary table (no WAL, gone at commit), then added id by id.
+const CREATE_STAGE = `CREATE TEMPORARY TABLE landing_stage ON COMMIT DROP AS SELECT ${LANDING_COPY_COLUMNS} FROM landing_users WITH NO DATA`;
+const COPY_STAGE = `COPY landing_stage (${LANDING_COPY_COLUMNS}) FROM STDIN`;
+const INSERT_FROM_STAGE = `INSERT INTO landing_users (${LANDING_COPY_COLUMNS}) SELECT ${LANDING_COPY_COLUMNS} FROM landing_stage ON CONFLICT (id) DO NOTHING`;
+
+const UNIQUE_VIOLATION = '23505';
 
 const INSERT_QUARANTINE = `
 INSERT INTO landing_quarantine (reason, payload, source_seed, source_page, page_size, source_index, run_id)
@@ -37,22 +41,47 @@ export function jsonbText(payload: unknown): string {
   return text.replace(/\\u0000/g, '\\\\u0000');
 }
 
+/** Rows of COPY text into `sql`'s table; resolves with the rows PostgreSQL took. */
+async function copyIn(client: PoolClient, sql: string, rows: Buffer): Promise<number> {
+  const stream = client.query(copyFrom(sql));
+  await pipeline(Readable.from([rows]), stream);
+  return stream.rowCount;
+}
+
+/**
+ * The page's users into landing_users, each id at most once (from savepoint land_copy, which the
+ * caller set). A new page is COPYed straight in;
+ * if any id is already there (a re-run), COPY fails as a whole and the page goes through a
+ * staging table and `INSERT … ON CONFLICT (id) DO NOTHING` instead. Returns the rows added.
+ */
+async function insertUsers(client: PoolClient, rows: Buffer): Promise<number> {
+  try {
+    return await copyIn(client, COPY_USERS, rows);
+  } catch (e) {
+    if ((e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
+    await client.query('ROLLBACK TO SAVEPOINT land_copy');
+  }
+  await client.query(CREATE_STAGE);
+  await copyIn(client, COPY_STAGE, rows);
+  return (await client.query(INSERT_FROM_STAGE)).rowCount ?? 0;
+}
+
 /**
  * Lands one page in a single transaction: users (idempotent on id) and its rejects. Either
  * all of it is committed or none of it, so a crash or a database restart leaves no half page.
+ * `rows` are the users as COPY text (copyRows), made while the page before was written.
  */
-export async function landBatch(pool: Pool, users: readonly UserRecord[], rejected: readonly Rejected[], pos: SourcePosition, runId: string): Promise<BatchOutcome> {
+export async function landBatch(pool: Pool, users: readonly UserRecord[], rejected: readonly Rejected[], pos: SourcePosition, runId: string, rows?: Buffer): Promise<BatchOutcome> {
   const client: PoolClient = await pool.connect();
   let broken = false;
+  // A connection lost mid-page (database restart) fails the statement in flight, which retries
+  // the page; the client's own error event must not also end the process.
+  const lost = () => (broken = true);
+  client.on('error', lost);
   try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [LANDING_WRITE_LOCK]);
-    let inserted = 0;
-    if (users.length > 0) {
-      const columns = USER_COLUMNS.map((c) => users.map((u) => u[c]));
-      const res = await client.query(INSERT_USERS, [...columns, runId, pos.seed, pos.page]);
-      inserted = res.rowCount ?? 0;
-    }
+    // One round trip: the transaction, the lock that orders seq, and where a failed COPY rolls back to.
+    await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${LANDING_WRITE_LOCK}); SAVEPOINT land_copy`);
+    const inserted = users.length > 0 ? await insertUsers(client, rows ?? copyRows(users, runId, pos.seed, pos.page)) : 0;
     let quarantined = 0;
     if (rejected.length > 0) {
       const res = await client.query(INSERT_QUARANTINE, [
@@ -74,6 +103,7 @@ export async function landBatch(pool: Pool, users: readonly UserRecord[], reject
     throw e;
   } finally {
     // A connection that failed mid-transaction may be dead (database restart): do not reuse it.
+    client.off('error', lost);
     client.release(broken);
   }
 }

@@ -19,6 +19,13 @@ export interface Normalized {
   readonly warnings: readonly string[];
 }
 
+const NO_WARNINGS: readonly string[] = [];
+
+/** An unknown nationality still lands, with a warning. */
+function nationalityWarnings(nat: string): readonly string[] {
+  return KNOWN_NATIONALITIES.has(nat) ? NO_WARNINGS : [`unknown nationality ${nat}`];
+}
+
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -78,53 +85,115 @@ function typeName(v: unknown): string {
 }
 
 /**
- * Validates one randomuser.me result and maps it to the pipeline's record. Every problem is
- * listed in the error, so a quarantine row says all that was wrong, not only the first thing.
+ * Every problem of a result that quickRecord turned down, joined with "; ", so that a quarantine
+ * row says all that was wrong, not only the first thing.
  */
-export function normalizeUser(raw: unknown, ingestedAt: Date | string): Result<Normalized> {
-  if (!isObj(raw)) return err(`record must be an object, got ${typeName(raw)}`);
+function problemsOf(raw: unknown): string {
+  if (!isObj(raw)) return `record must be an object, got ${typeName(raw)}`;
   const r = new Reader(raw);
   const id = r.text('login.uuid');
   if (id !== '' && !UUID.test(id)) r.problems.push(`login.uuid is not a UUID: ${JSON.stringify(id.slice(0, 60))}`);
-  const first = r.text('name.first', MAX_NAME_LENGTH);
-  const last = r.text('name.last', MAX_NAME_LENGTH);
-  const gender = r.text('gender', 32);
-  const streetNumber = r.textOrNumber('location.street.number');
-  const streetName = r.text('location.street.name');
-  const city = r.text('location.city');
-  const state = r.textOrNumber('location.state');
-  const country = r.text('location.country');
-  const postCode = r.textOrNumber('location.postcode');
+  r.text('name.first', MAX_NAME_LENGTH);
+  r.text('name.last', MAX_NAME_LENGTH);
+  r.text('gender', 32);
+  r.textOrNumber('location.street.number');
+  r.text('location.street.name');
+  r.text('location.city');
+  r.textOrNumber('location.state');
+  r.text('location.country');
+  r.textOrNumber('location.postcode');
   const email = r.text('email');
   if (email !== '' && !email.includes('@')) r.problems.push(`email has no @: ${JSON.stringify(email.slice(0, 60))}`);
-  const username = r.text('login.username');
-  const dob = r.instant('dob.date');
-  const registered = r.instant('registered.date');
-  const phone = r.textOrNumber('phone');
-  const picture = r.text('picture.medium');
+  r.text('login.username');
+  r.instant('dob.date');
+  r.instant('registered.date');
+  r.textOrNumber('phone');
+  r.text('picture.medium');
   const nat = r.text('nat', 8).toUpperCase();
-  if (nat !== '' && !/^[A-Z]{2}$/.test(nat)) r.problems.push(`nat is not a two-letter code: ${JSON.stringify(nat)}`);
-  if (r.problems.length > 0) return err(r.problems.join('; '));
-  const warnings = KNOWN_NATIONALITIES.has(nat) ? [] : [`unknown nationality ${nat}`];
-  return ok({
-    record: {
-      id: id.toLowerCase(),
-      first_name: first,
-      last_name: last,
-      gender,
-      address: `${streetNumber} ${streetName}, ${city}, ${state}, ${country}`,
-      post_code: postCode,
-      email,
-      username,
-      dob,
-      registered_date: registered,
-      phone,
-      picture,
-      nat,
-      ingested_at: typeof ingestedAt === 'string' ? ingestedAt : ingestedAt.toISOString(),
-    },
-    warnings,
-  });
+  if (nat !== '' && !TWO_LETTERS.test(nat)) r.problems.push(`nat is not a two-letter code: ${JSON.stringify(nat)}`);
+  return r.problems.length > 0 ? r.problems.join('; ') : 'record did not validate';
+}
+
+/** Validates one randomuser.me result and maps it to the pipeline's record; a rejection lists every problem. */
+export function normalizeUser(raw: unknown, ingestedAt: Date | string): Result<Normalized> {
+  const record = quickRecord(raw, typeof ingestedAt === 'string' ? ingestedAt : ingestedAt.toISOString());
+  return record === undefined ? err(problemsOf(raw)) : ok({ record, warnings: nationalityWarnings(record.nat) });
+}
+
+/** A trimmed string within `max`; undefined when normalizeUser has something to say about it. */
+function plainText(v: unknown, max: number = MAX_FIELD_LENGTH): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  return t !== '' && t.length <= max && !t.includes('\u0000') ? t : undefined;
+}
+
+function plainTextOrNumber(v: unknown): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined;
+  return plainText(v);
+}
+
+/** The form toISOString gives, with a day that exists in every month (1–28). */
+const ISO_INSTANT = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+function plainInstant(v: unknown): string | undefined {
+  const t = plainText(v);
+  if (t === undefined) return undefined;
+  // Already what Date.parse and toISOString would give back (formatting costs more than the rest of a record).
+  if (ISO_INSTANT.test(t)) return t;
+  const ms = Date.parse(t);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+const TWO_LETTERS = /^[A-Z]{2}$/;
+
+/**
+ * The pipeline's record for a valid result, read with plain property access; undefined as soon
+ * as anything is off (problemsOf then names every problem). Nearly every record of a page is
+ * valid, so this is what a page costs.
+ */
+export function quickRecord(raw: unknown, ingestedAt: string): UserRecord | undefined {
+  if (!isObj(raw)) return undefined;
+  const { name, location, login, dob, registered, picture } = raw;
+  if (!isObj(name) || !isObj(location) || !isObj(login) || !isObj(dob) || !isObj(registered) || !isObj(picture)) return undefined;
+  const street = location.street;
+  if (!isObj(street)) return undefined;
+  const id = plainText(login.uuid);
+  if (id === undefined || !UUID.test(id)) return undefined;
+  const first = plainText(name.first, MAX_NAME_LENGTH);
+  const last = plainText(name.last, MAX_NAME_LENGTH);
+  const gender = plainText(raw.gender, 32);
+  const streetNumber = plainTextOrNumber(street.number);
+  const streetName = plainText(street.name);
+  const city = plainText(location.city);
+  const state = plainTextOrNumber(location.state);
+  const country = plainText(location.country);
+  const postCode = plainTextOrNumber(location.postcode);
+  const email = plainText(raw.email);
+  const username = plainText(login.username);
+  const dobAt = plainInstant(dob.date);
+  const registeredAt = plainInstant(registered.date);
+  const phone = plainTextOrNumber(raw.phone);
+  const pictureUrl = plainText(picture.medium);
+  const nat = plainText(raw.nat, 8)?.toUpperCase();
+  if (first === undefined || last === undefined || gender === undefined || streetNumber === undefined || streetName === undefined || city === undefined
+    || state === undefined || country === undefined || postCode === undefined || email === undefined || !email.includes('@') || username === undefined
+    || dobAt === undefined || registeredAt === undefined || phone === undefined || pictureUrl === undefined || nat === undefined || !TWO_LETTERS.test(nat)) return undefined;
+  return {
+    id: id.toLowerCase(),
+    first_name: first,
+    last_name: last,
+    gender,
+    address: `${streetNumber} ${streetName}, ${city}, ${state}, ${country}`,
+    post_code: postCode,
+    email,
+    username,
+    dob: dobAt,
+    registered_date: registeredAt,
+    phone,
+    picture: pictureUrl,
+    nat,
+    ingested_at: ingestedAt,
+  };
 }
 
 /** Where a record came from, kept with quarantine rows so a bad record can be found again. */
@@ -157,20 +226,21 @@ export function sortBatch(results: readonly unknown[], ingestedAt: Date): Sorted
   const warnings: string[] = [];
   const firstIndex = new Map<string, number>();
   const at = ingestedAt.toISOString();
-  results.forEach((raw, index) => {
-    const n = normalizeUser(raw, at);
-    if (!n.ok) {
-      rejected.push({ index, reason: n.error, payload: raw });
-      return;
+  for (let index = 0; index < results.length; index++) {
+    const raw = results[index];
+    const record = quickRecord(raw, at);
+    if (record === undefined) {
+      rejected.push({ index, reason: problemsOf(raw), payload: raw });
+      continue;
     }
-    const seen = firstIndex.get(n.value.record.id);
+    const seen = firstIndex.get(record.id);
     if (seen !== undefined) {
-      rejected.push({ index, reason: `duplicate login.uuid ${n.value.record.id} in the same page (first at index ${seen})`, payload: raw });
-      return;
+      rejected.push({ index, reason: `duplicate login.uuid ${record.id} in the same page (first at index ${seen})`, payload: raw });
+      continue;
     }
-    firstIndex.set(n.value.record.id, index);
-    accepted.push(n.value.record);
-    for (const w of n.value.warnings) warnings.push(`index ${index}: ${w}`);
-  });
+    firstIndex.set(record.id, index);
+    accepted.push(record);
+    for (const w of nationalityWarnings(record.nat)) warnings.push(`index ${index}: ${w}`);
+  }
   return { accepted, rejected, warnings };
 }

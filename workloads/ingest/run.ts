@@ -4,6 +4,7 @@ import { log } from '../shared/log';
 import { backoffMs, fetchPage, FetchProps } from './fetch';
 import { BatchOutcome, landBatch } from './landing';
 import { sortBatch } from './normalize';
+import { copyRows } from './copy-text';
 import { randomSeed } from '../source/generate';
 
 /** The real API's per-request ceiling. */
@@ -126,38 +127,58 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
   const topUp = () => {
     while (ahead.length < prefetch && requested < status.pages) ahead.push(fetchOne(++requested));
   };
+  // Page n is made ready (validated, normalized, encoded for COPY) while page n - 1 is written.
+  const prepare = (page: number, fetched: Awaited<ReturnType<typeof fetchOne>>): (() => Promise<BatchOutcome>) => {
+    const pos = { seed: status.seed, page, pageSize: batch };
+    if (!fetched.ok) {
+      status.failedPages++;
+      log('error', 'ingest', 'source page given up', { run: status.id, page, attempts: fetched.error.attempts, reason: fetched.error.reason });
+      const payload = (() => { try { return JSON.parse(fetched.error.body); } catch { return fetched.error.body.slice(0, 65536); } })();
+      const failed = [{ index: -1, reason: `page ${page} given up after ${fetched.error.attempts} attempts: ${fetched.error.reason}`, payload }];
+      return () => landBatch(pool, [], failed, pos, status.id);
+    }
+    const wanted = Math.min(batch, status.users - (page - 1) * batch);
+    const all = fetched.value.results;
+    const results = all.length > wanted ? all.slice(0, wanted) : all;
+    if (all.length < wanted) log('warn', 'ingest', 'source returned fewer users than asked', { run: status.id, page, asked: wanted, got: all.length });
+    status.fetched += results.length;
+    const sorted = sortBatch(results, new Date());
+    for (const r of sorted.rejected) log('warn', 'ingest', 'record quarantined', { run: status.id, page, index: r.index, reason: r.reason.slice(0, 500) });
+    for (const w of sorted.warnings) log('warn', 'ingest', 'record landed with a warning', { run: status.id, page, warning: w });
+    status.warnings += sorted.warnings.length;
+    const rows = copyRows(sorted.accepted, status.id, pos.seed, page);
+    return () => landBatch(pool, sorted.accepted, sorted.rejected, pos, status.id, rows);
+  };
+  // Progress in the table too, so any ingest replica can answer GET /runs/:id; saved in order,
+  // beside the next page's write rather than before it.
+  let saved = Promise.resolve();
+  const finish = (page: number, outcome: BatchOutcome) => {
+    status.inserted += outcome.inserted;
+    status.alreadyLanded += outcome.alreadyLanded;
+    status.quarantined += outcome.quarantined;
+    status.pagesDone = page;
+    const snapshot = { ...status };
+    saved = saved.then(() => saveRun(pool, snapshot));
+    props.onProgress?.(status);
+  };
+  let writing: Promise<BatchOutcome> | undefined;
   try {
     topUp();
     for (let page = 1; page <= status.pages; page++) {
       const fetched = await ahead.shift()!;
-      if (props.signal?.aborted) throw new Error(`run stopped after ${page - 1} of ${status.pages} pages: ${String(props.signal.reason ?? 'shutdown')}`);
-      topUp();
-      const pos = { seed: status.seed, page, pageSize: batch };
-      let outcome: BatchOutcome;
-      if (!fetched.ok) {
-        status.failedPages++;
-        log('error', 'ingest', 'source page given up', { run: status.id, page, attempts: fetched.error.attempts, reason: fetched.error.reason });
-        const payload = (() => { try { return JSON.parse(fetched.error.body); } catch { return fetched.error.body.slice(0, 65536); } })();
-        outcome = await landWithRetry(props, () => landBatch(pool, [], [{ index: -1, reason: `page ${page} given up after ${fetched.error.attempts} attempts: ${fetched.error.reason}`, payload }], pos, status.id), page);
-      } else {
-        const wanted = Math.min(batch, status.users - (page - 1) * batch);
-        const results = fetched.value.results.slice(0, wanted);
-        if (fetched.value.results.length < wanted) log('warn', 'ingest', 'source returned fewer users than asked', { run: status.id, page, asked: wanted, got: fetched.value.results.length });
-        status.fetched += results.length;
-        const sorted = sortBatch(results, new Date());
-        for (const r of sorted.rejected) log('warn', 'ingest', 'record quarantined', { run: status.id, page, index: r.index, reason: r.reason.slice(0, 500) });
-        for (const w of sorted.warnings) log('warn', 'ingest', 'record landed with a warning', { run: status.id, page, warning: w });
-        status.warnings += sorted.warnings.length;
-        outcome = await landWithRetry(props, () => landBatch(pool, sorted.accepted, sorted.rejected, pos, status.id), page);
+      if (props.signal?.aborted) {
+        // The page being written still commits or fails as a whole; the status says which.
+        if (writing) finish(page - 1, await writing);
+        throw new Error(`run stopped after ${page - 1} of ${status.pages} pages: ${String(props.signal.reason ?? 'shutdown')}`);
       }
-      status.inserted += outcome.inserted;
-      status.alreadyLanded += outcome.alreadyLanded;
-      status.quarantined += outcome.quarantined;
-      status.pagesDone = page;
-      // Progress in the table too, so any ingest replica can answer GET /runs/:id.
-      await saveRun(pool, status);
-      props.onProgress?.(status);
+      topUp();
+      const write = prepare(page, fetched);
+      if (writing) finish(page - 1, await writing);
+      writing = landWithRetry(props, write, page);
+      // Its failure is taken where it is awaited; until then the next page is prepared.
+      writing.catch(() => undefined);
     }
+    if (writing) finish(status.pages, await writing);
     status.state = 'succeeded';
   } catch (e) {
     status.state = 'failed';
@@ -165,6 +186,7 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
     log('error', 'ingest', 'run failed', { run: status.id, page: status.pagesDone + 1, error: status.error });
   }
   status.finishedAt = new Date().toISOString();
+  await saved;
   await saveRun(pool, status);
   log('info', 'ingest', 'run finished', { ...status });
   return status;

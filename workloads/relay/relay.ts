@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Pool, QueryResult } from 'pg';
 import { PostgresConfig } from '../shared/config';
 import { UsersProducer } from '../shared/kafka';
@@ -22,6 +23,11 @@ export interface RelayProps {
   readonly pollIntervalMs?: number;
   /** Row in relay_cursor. @default the topic name */
   readonly cursorName?: string;
+  /**
+   * A batch not acknowledged by then fails the loop turn with the reason (a missing topic makes
+   * the client wait forever otherwise); the batch is sent again after the reconnect. @default 60000
+   */
+  readonly sendTimeoutMs?: number;
 }
 
 export interface RelayStatus {
@@ -36,8 +42,6 @@ export interface RelayStatus {
 
 const SELECT_BATCH = `SELECT seq, ${USER_COLUMNS.map((c) => (c === 'dob' || c === 'registered_date' || c === 'ingested_at' ? `to_json(${c}) #>> '{}' AS ${c}` : c)).join(', ')}
 FROM landing_users WHERE seq > $1 ORDER BY seq LIMIT $2`;
-
-import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Streams landing_users to Kafka in seq order. The cursor moves only after Kafka acknowledged
@@ -136,6 +140,22 @@ export class Relay {
     }
   }
 
+  /** Waits for Kafka's acknowledgement of a send, at most sendTimeoutMs. */
+  private async acknowledged(sent: Promise<void>, records: number): Promise<void> {
+    const ms = this.props.sendTimeoutMs ?? 60_000;
+    // A send given up here may still settle later; the batch is sent again either way.
+    sent.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Kafka did not acknowledge ${records} records to topic ${this.topic} within ${ms / 1000} s: is the topic there and the broker up?`)), ms);
+    });
+    try {
+      await Promise.race([sent, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** The rows after `after`: read ahead by the previous step when it was for this cursor. */
   private readBatch(after: number, batchSize: number): Promise<QueryResult<LandedUser & { seq: string }>> {
     const ahead = this.readAhead;
@@ -152,13 +172,21 @@ export class Relay {
   async step(): Promise<number> {
     const batchSize = this.props.batchSize ?? 2000;
     const res = await this.readBatch(this.status.cursor, batchSize);
-    const max = await this.pool.query<{ m: string }>('SELECT coalesce(max(seq), 0) AS m FROM landing_users');
-    this.status.maxSeq = Number(max.rows[0].m);
-    this.metrics.lagRows.set(Math.max(0, this.status.maxSeq - this.status.cursor));
-    if (res.rows.length === 0) return 0;
-    const rows = res.rows.map((r) => ({ ...r, seq: Number(r.seq) }));
-    const messages = rows.map((r) => ({ key: r.id, value: this.props.encoder.encode(r) }));
-    const last = rows[rows.length - 1].seq;
+    const rows = res.rows;
+    // A short read saw every committed row, so the newest is its last (or the cursor); only a full
+    // batch needs max(seq) for the lag, asked beside the send, off the path of a steady stream.
+    const newest = rows.length < batchSize ? Promise.resolve(rows.length > 0 ? Number(rows[rows.length - 1].seq) : this.status.cursor)
+      : this.pool.query<{ m: string }>('SELECT coalesce(max(seq), 0) AS m FROM landing_users').then((r) => Number(r.rows[0].m));
+    newest.catch(() => undefined);
+    if (rows.length === 0) {
+      this.setLag(await newest, this.status.cursor);
+      return 0;
+    }
+    // seq arrives as text (bigint); Avro wants a number. Set in place: the rows are ours.
+    for (const r of rows) (r as { seq: unknown }).seq = Number(r.seq);
+    const values = this.props.encoder.encodeAll(rows as unknown as LandedUser[]);
+    const messages = rows.map((r, i) => ({ key: r.id, value: values[i] }));
+    const last = Number(rows[rows.length - 1].seq);
     const timer = this.metrics.batchSeconds.startTimer();
     const sent = this.props.producer.send(this.topic, messages);
     if (rows.length === batchSize) {
@@ -167,7 +195,7 @@ export class Relay {
       ahead.catch(() => undefined);
       this.readAhead = { after: last, rows: ahead };
     }
-    await sent;
+    await this.acknowledged(sent, rows.length);
     await this.pool.query('UPDATE relay_cursor SET last_seq = $2, updated_at = now() WHERE name = $1', [this.cursorName, last]);
     this.status.cursor = last;
     this.status.relayed += rows.length;
@@ -176,7 +204,12 @@ export class Relay {
     this.metrics.records.inc(rows.length);
     this.metrics.batches.inc();
     this.metrics.cursor.set(last);
-    this.metrics.lagRows.set(Math.max(0, this.status.maxSeq - last));
+    this.setLag(await newest, last);
     return rows.length;
+  }
+
+  private setLag(maxSeq: number, cursor: number): void {
+    this.status.maxSeq = maxSeq;
+    this.metrics.lagRows.set(Math.max(0, maxSeq - cursor));
   }
 }

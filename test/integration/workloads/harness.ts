@@ -26,8 +26,6 @@ export async function freshDatabase(e: LocalEndpoints = endpoints()): Promise<Te
   const scratch = await scratchDatabase(e, `rtds_test_${suffix()}`);
   const pool = new Pool({ ...scratch.cfg, max: 4 });
   pool.on('error', () => undefined);
-  // A client checked out when PostgreSQL restarts gets the FATAL as an 'error' event; its query fails and is retried.
-  pool.on('connect', (client) => client.on('error', () => undefined));
   return {
     cfg: scratch.cfg,
     pool,

@@ -107,6 +107,23 @@ describe('relay against real PostgreSQL, Kafka and Schema Registry', () => {
     expect(await registry.isCompatible(subject, JSON.stringify(changed))).toBe(false);
   });
 
+  test('a relay whose topic is missing says so in its log and moves no cursor, instead of waiting forever', async () => {
+    await runIngest({ pool: db.pool, sourceUrl: source.url, users: 1000, seed: 'missing-topic', fetch: { baseDelayMs: 50 } });
+    const missing = `${topic.name}_missing`;
+    const relay = spawnCli(['relay'], { ...workloadEnvFor(db.cfg, missing), HTTP_PORT: '0', RELAY_BATCH_SIZE: '500', RELAY_SEND_TIMEOUT_MS: '3000' });
+    try {
+      const reason = `Kafka did not acknowledge 500 records to topic ${missing} within 3 s: is the topic there and the broker up?`;
+      await waitFor('the relay to log the missing topic', async () => (relay.output().includes(reason) ? true : undefined), 90_000);
+      expect(relay.output()).toContain('relay loop failed, reconnecting');
+      const c = await db.pool.query('SELECT last_seq FROM relay_cursor WHERE name = $1', [missing]);
+      expect(c.rows).toEqual([{ last_seq: '0' }]);
+    } finally {
+      relay.kill('SIGTERM');
+      await exited(relay);
+      await fetch(`${endpoints().schemaRegistry.url}/subjects/${valueSubject(missing)}`, { method: 'DELETE' }).catch(() => undefined);
+    }
+  });
+
   test('register-schema prints the same id on every call (idempotent)', async () => {
     const env = workloadEnvFor(db.cfg, topic.name);
     const a = spawnCli(['register-schema'], env);

@@ -9,6 +9,12 @@ const VARIANTS: Record<string, DeepPartial<PipelineConfig>> = {
 };
 const UPDATE = process.env.RTDS_UPDATE_GOLDEN === '1';
 
+/**
+ * KRaft mode of a variant above. Its golden files hold only what KRaft changes (Kafka, the images,
+ * the cluster-id secret); every other file must equal the ZooKeeper-mode variant's.
+ */
+const KRAFT_VARIANTS: Record<string, string> = { kraft: 'default', 'offline-kraft': 'offline' };
+
 describe.each(Object.entries(VARIANTS))('golden files of the %s stacks (committed: review a diff, then RTDS_UPDATE_GOLDEN=1)', (variant, overlay) => {
   const stacks = synthBoth(overlay);
   describe.each(['docker', 'kubernetes'] as const)('%s', (platform) => {
@@ -21,6 +27,28 @@ describe.each(Object.entries(VARIANTS))('golden files of the %s stacks (committe
     });
 
     it.each(Object.keys(actual).sort())('%s.json matches', (file) => {
+      expect(JSON.parse(JSON.stringify(actual[file]))).toEqual(expected[file]);
+    });
+  });
+});
+
+describe.each(Object.entries(KRAFT_VARIANTS))('golden files of the %s stacks (kafka.mode kraft of the %s variant)', (variant, base) => {
+  const zookeeperMode = synthBoth(VARIANTS[base]);
+  const kraftMode = synthBoth({ ...VARIANTS[base], kafka: { mode: 'kraft' } });
+  describe.each(['docker', 'kubernetes'] as const)('%s', (platform) => {
+    const zk = splitStack(zookeeperMode[platform]);
+    const actual = splitStack(kraftMode[platform]);
+    const changed = Object.keys(actual).filter((f) => JSON.stringify(actual[f]) !== JSON.stringify(zk[f])).sort();
+    if (UPDATE) writeGolden(variant, platform, Object.fromEntries(changed.map((f) => [f, actual[f]])));
+    const expected = readGolden(variant, platform);
+
+    it('drops ZooKeeper and changes only Kafka, the cluster-id secret and (Docker) the images', () => {
+      expect({ dropped: Object.keys(zk).filter((f) => !(f in actual)), changed })
+        .toEqual({ dropped: ['zookeeper'], changed: platform === 'docker' ? ['images', 'kafka', 'secrets'] : ['kafka', 'secrets'] });
+      expect(Object.keys(expected)).toEqual(changed);
+    });
+
+    it.each(changed)('%s.json matches', (file) => {
       expect(JSON.parse(JSON.stringify(actual[file]))).toEqual(expected[file]);
     });
   });

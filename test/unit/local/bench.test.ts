@@ -1,7 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { committedThrough, FULL, parseBenchArgs, QUICK, spread } from '../../../bench/bench';
+import { FULL, parseBenchArgs, QUICK, spread } from '../../../bench/bench';
+import { committedThrough } from '../../../bench/stream/measure';
 
 describe('bench options', () => {
   it('defaults to the full run and --quick picks the small one', () => {
@@ -17,6 +18,11 @@ describe('bench options', () => {
   it('names a bad value and an unknown option', () => {
     expect(() => parseBenchArgs(['--rounds', '0'])).toThrow('--rounds must be a positive integer, got "0"');
     expect(() => parseBenchArgs(['--fast'])).toThrow('unknown option "--fast"');
+    expect(() => parseBenchArgs(['--memory-users', '100000'])).toThrow('--memory-users must be two positive integers like 100000,1000000, got "100000"');
+  });
+
+  it('takes the memory round\'s two sizes as one value', () => {
+    expect(parseBenchArgs(['--memory-users=20000,200000']).memoryUsers).toEqual([20_000, 200_000]);
   });
 
   it('reports the median with min and max', () => {

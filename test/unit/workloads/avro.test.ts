@@ -47,6 +47,22 @@ describe('relay: Avro and the Confluent wire format', () => {
     expect(() => new UserEncoder(1, userSchemaText()).encode(broken as never)).toThrow();
   });
 
+  test('a batch encoded at once gives the same bytes as one message at a time, across buffer boundaries', () => {
+    const encoder = new UserEncoder(7, userSchemaText());
+    // 5,000 users of ~1 KB each fill several of encodeAll's 1 MiB buffers.
+    const users = Array.from({ length: 5000 }, (_, i) => ({ ...user, address: `${i} ${'x'.repeat(700 + (i % 300))}`, seq: i + 1 }));
+    const batch = encoder.encodeAll(users);
+    expect(batch).toHaveLength(users.length);
+    users.forEach((u, i) => expect(batch[i].equals(encoder.encode(u))).toBe(true));
+    const huge = { ...user, address: 'y'.repeat(3 << 20) };
+    expect(encoder.encodeAll([user, huge, user]).map((m) => m.length)).toEqual([encoder.encode(user).length, encoder.encode(huge).length, encoder.encode(user).length]);
+  });
+
+  test('a batch with a row missing a field is refused as a whole', () => {
+    const { email: _drop, ...broken } = user;
+    expect(() => new UserEncoder(1, userSchemaText()).encodeAll([user, broken as never])).toThrow();
+  });
+
   test('a reader with an added optional field (BACKWARD-compatible change) still reads old messages', () => {
     const next = JSON.parse(userSchemaText());
     next.fields.push({ name: 'age', type: ['null', 'int'], default: null });
