@@ -22,6 +22,11 @@ export interface KafkaProps extends ComponentProps {
 const BROKER_ANSWERS = `exec 3<>/dev/tcp/127.0.0.1/${KAFKA_INTERNAL_PORT} && printf '\\x00\\x00\\x00\\x0f\\x00\\x12\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x05probe' >&3 ` +
   `&& [ "$(head -c 10 <&3 | od -An -tx1 | tr -d ' \\n' | cut -c9-20)" = 000000010000 ]`;
 
+/** A command-line tool of the broker image: on PATH in cp-kafka (ZooKeeper mode), a script under /opt/kafka/bin in apache/kafka. */
+export function kafkaTool(mode: KafkaMode, name: string): string {
+  return mode === 'zookeeper' ? name : `/opt/kafka/bin/${name}.sh`;
+}
+
 /** Kafka brokers plus the init job that makes the pipeline's topics (auto-create is off). */
 export class Kafka extends Construct {
   readonly service = 'kafka';
@@ -124,7 +129,7 @@ export class Kafka extends Construct {
       dependsOn,
     });
 
-    const topicsTool = k.mode === 'zookeeper' ? 'kafka-topics' : '/opt/kafka/bin/kafka-topics.sh';
+    const topicsTool = kafkaTool(k.mode, 'kafka-topics');
     const rf = effectiveReplication(k.topic.replicationFactor, this.brokers);
     const create = pipelineTopics(k.topic).map(({ topic, partitions }) =>
       `${topicsTool} --bootstrap-server ${this.bootstrapServers} --create --if-not-exists --topic ${topic} ` +

@@ -1,14 +1,17 @@
 // The k8s tier: `npm run up -- --target kubernetes` on the project's own cluster, then what a user
 // relies on, all against one cluster and one deploy: Kafka inside and through port-forwards, the
 // Airflow API through a port-forward (login with the generated password, the scheduled run and a
-// triggered one succeed, task logs readable), exactly the landed users in Cassandra, a Kafka
-// broker and a Cassandra node killed mid-stream without losing a user, the UI in a browser; then
-// `npm run down -- --target kubernetes --cluster` and nothing left on the host.
+// triggered one succeed, task logs readable), the brokers' quorum and the topics' replication as
+// Kafka's own tools report them, exactly the landed users in Cassandra, a Kafka broker (in KRaft
+// mode the active controller) and a Cassandra node killed mid-stream without losing a user, the
+// UI in a browser; then `npm run down -- --target kubernetes --cluster` and nothing left on the host.
 //
 // Parameters (environment):
-//   RTDS_K8S_PROFILE     replica profile, test/k8s/profiles/<name>.json: 'small' (default; 1 ZooKeeper,
-//                        2 brokers with replication 2, 1 Cassandra) or 'default' (the config's 3/3/3)
-//   RTDS_K8S_KAFKA_MODE  'zookeeper' or 'kraft'; default: the config's kafka.mode
+//   RTDS_K8S_PROFILE     replica profile, test/k8s/profiles/<name>.json: 'small' (default; 3 brokers
+//                        with replication 3 and min ISR 2, 1 Cassandra, 1 ZooKeeper in ZooKeeper
+//                        mode) or 'default' (the config's 3/3/3)
+//   RTDS_K8S_KAFKA_MODE  'kraft' (default: the mode a Kubernetes user starts with; the Docker deploy
+//                        tier runs both) or 'zookeeper' for a manual run
 //   RTDS_K8S_USERS       users per ingest run of the stream checks (default 5000)
 import { execFileSync, spawnSync } from 'child_process';
 import { randomUUID } from 'crypto';
@@ -16,7 +19,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { setTimeout as sleep } from 'timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
-import { loadConfig, PipelineConfig } from '../../config';
+import { KAFKA_MODES, KafkaMode, loadConfig, PipelineConfig } from '../../config';
 import { PORTS, USERS_TOPIC } from '../../config/facts';
 import { clusterStatus } from '../../scripts/cluster';
 import { down } from '../../scripts/deploy/down';
@@ -27,6 +30,7 @@ import { AirflowApi } from './airflow';
 import { withPage } from './browser';
 import { Forward, freePortRange, portForward } from './forward';
 import { hostSnapshot } from './host';
+import { BrokerTools } from './kafka';
 import { cassandraIds, landedIds, missing, secretValue } from './stores';
 
 const MINUTE = 60_000;
@@ -34,6 +38,8 @@ const repoRoot = path.resolve(__dirname, '../..');
 const PROFILE = process.env.RTDS_K8S_PROFILE ?? 'small';
 const USERS = Number(process.env.RTDS_K8S_USERS ?? 5000);
 const DAG = 'user_pipeline';
+const MODE = (process.env.RTDS_K8S_KAFKA_MODE ?? 'kraft') as KafkaMode;
+if (!KAFKA_MODES.includes(MODE)) throw new Error(`RTDS_K8S_KAFKA_MODE: expected one of ${KAFKA_MODES.join(', ')}, got ${JSON.stringify(MODE)}`);
 
 /** Seconds of each step, printed at the end (cold and warm figures come from here). */
 const times: Array<[string, number]> = [];
@@ -51,6 +57,7 @@ let deployed: KubernetesUpResult;
 let kube: Kube;
 let ns: string;
 let config: PipelineConfig;
+let tools: BrokerTools;
 let downDone = false;
 
 const stateful = (name: string) => Number(kubectl(kube, ['get', 'statefulset', '-n', ns, name, '-o', 'jsonpath={.spec.replicas}']));
@@ -114,7 +121,7 @@ async function ingestRun(midStream: () => Promise<void> | void): Promise<{ seed:
   }
 }
 
-describe(`npm run up -- --target kubernetes on the project's cluster (profile '${PROFILE}')`, () => {
+describe(`npm run up -- --target kubernetes on the project's cluster (profile '${PROFILE}', Kafka in ${MODE} mode)`, () => {
   beforeAll(async () => {
     if ((await clusterStatus()).components.some((c) => c.pid !== undefined)) {
       throw new Error('a cluster already runs from this state directory: `npm run down -- --target kubernetes --cluster` first (this tier proves that up -> down leaves the host as it was)');
@@ -124,7 +131,7 @@ describe(`npm run up -- --target kubernetes on the project's cluster (profile '$
     delete process.env.RTDS_KUBERNETES_CONFIG_PATH;
     process.env.RTDS_CONFIG = path.join(__dirname, 'profiles', `${PROFILE}.json`);
     if (!fs.existsSync(process.env.RTDS_CONFIG)) throw new Error(`RTDS_K8S_PROFILE '${PROFILE}': no ${process.env.RTDS_CONFIG}`);
-    if (process.env.RTDS_K8S_KAFKA_MODE) process.env.RTDS_KAFKA_MODE = process.env.RTDS_K8S_KAFKA_MODE;
+    process.env.RTDS_KAFKA_MODE = MODE;
     const replicas = loadConfig({ cwd: repoRoot }).kafka.replicas;
     // Brokers are advertised at consecutive host ports; a Docker stack may hold 9092 meanwhile.
     process.env.RTDS_KAFKA_HOST_PORT = String(await freePortRange(39092, replicas));
@@ -134,6 +141,7 @@ describe(`npm run up -- --target kubernetes on the project's cluster (profile '$
     for (const [step, s] of Object.entries(deployed.seconds)) times.push([`  up: ${step}`, s]);
     kube = deployed.kube;
     ns = deployed.namespace;
+    tools = new BrokerTools(kube, ns, MODE, config.kafka.replicas);
     // A cold cache builds the cluster, Terraform, the providers and every image first.
   }, 150 * MINUTE);
 
@@ -188,6 +196,35 @@ describe(`npm run up -- --target kubernetes on the project's cluster (profile '$
   });
 
   describe('Kafka', () => {
+    const ordinals = () => Array.from({ length: config.kafka.replicas }, (_, i) => i);
+
+    test(MODE === 'kraft'
+      ? 'the brokers of the StatefulSet are also its controllers: no ZooKeeper, one quorum of every replica with the stack\'s cluster id, each pod\'s storage formatted with it'
+      : 'the brokers of the StatefulSet all register with the ZooKeeper ensemble', () => {
+      expect(stateful('kafka')).toBe(config.kafka.replicas);
+      const zookeeper = kubectl(kube, ['get', 'statefulsets,services', '-n', ns, '-o', 'name']).split('\n').filter((n) => n.includes('zookeeper'));
+      expect(zookeeper.length > 0).toBe(MODE === 'zookeeper');
+      expect(tools.registered('kafka-0')).toEqual(ordinals());
+      if (MODE !== 'kraft') return;
+      const clusterId = secretValue(kube, ns, 'kafka-cluster', 'id');
+      const q = tools.quorum('kafka-0');
+      expect({ clusterId: q.clusterId, voters: q.voters }).toEqual({ clusterId, voters: ordinals() });
+      expect(ordinals()).toContain(q.leader);
+      for (const i of ordinals()) {
+        const meta = kubectl(kube, ['exec', '-n', ns, `kafka-${i}`, '-c', 'kafka', '--', 'cat', '/var/lib/kafka/data/meta.properties']);
+        expect({ pod: i, meta: meta.split('\n').filter((l) => /^(cluster|node)\.id=/.test(l)).sort() }).toEqual({ pod: i, meta: [`cluster.id=${clusterId}`, `node.id=${i}`] });
+      }
+    }, 5 * MINUTE);
+
+    test('the topics job made both topics with the configured partitions and replication, min ISR 2, every replica in sync', () => {
+      const { partitions, replicationFactor, name, deadLetterName } = config.kafka.topic;
+      expect(replicationFactor).toBe(3);
+      for (const topic of [name, deadLetterName]) {
+        expect(tools.describeTopic('kafka-0', topic)).toMatch(new RegExp(`PartitionCount: ${partitions}\\s+ReplicationFactor: ${replicationFactor}\\s+Configs: min\\.insync\\.replicas=2`));
+        expect(tools.isrs('kafka-0', topic)).toEqual(Array.from({ length: partitions }, () => ordinals()));
+      }
+    }, 5 * MINUTE);
+
     test('through one port-forward per broker, a client on the host reaches every broker at the address it advertises', async () => {
       const brokers = stateful('kafka');
       const base = config.kafka.hostPort;
@@ -269,8 +306,11 @@ describe(`npm run up -- --target kubernetes on the project's cluster (profile '$
       expect(stored.length).toBe(landed.length);
     }, 8 * MINUTE);
 
-    test('a Kafka broker killed mid-stream comes back and no user is lost or doubled', async () => {
-      const victim = `kafka-${stateful('kafka') - 1}`;
+    test(`a Kafka broker killed mid-stream (${MODE === 'kraft' ? 'the active controller' : 'the last'}) comes back on its storage, every replica back in sync, and no user is lost or doubled`, async () => {
+      const brokers = stateful('kafka');
+      // The harder case in KRaft mode: the quorum loses its leader as well as a partition leader.
+      const victim = `kafka-${MODE === 'kraft' ? tools.quorum('kafka-0').leader : brokers - 1}`;
+      const survivor = victim === 'kafka-0' ? 'kafka-1' : 'kafka-0';
       const uid = kubectl(kube, ['get', 'pod', '-n', ns, victim, '-o', 'jsonpath={.metadata.uid}']);
       const { seed, run } = await ingestRun(() => {
         kubectl(kube, ['delete', 'pod', '-n', ns, victim, '--grace-period=1', '--wait=false']);
@@ -281,7 +321,19 @@ describe(`npm run up -- --target kubernetes on the project's cluster (profile '$
       expect(landedIds(kube, ns, config.postgres.landingDatabase, `WHERE source_seed = '${seed}'`)).toHaveLength(USERS);
       expect(missing(landed, stored)).toEqual([]);
       expect(stored.length).toBe(landed.length);
-    }, 12 * MINUTE);
+      const all = Array.from({ length: brokers }, (_, i) => i);
+      let isrs = tools.isrs(survivor, config.kafka.topic.name);
+      for (let i = 0; i < 60 && !isrs.every((isr) => isr.length === brokers); i++) {
+        await sleep(5000);
+        isrs = tools.isrs(survivor, config.kafka.topic.name);
+      }
+      expect(isrs).toEqual(Array.from({ length: config.kafka.topic.partitions }, () => all));
+      expect(tools.registered(survivor)).toEqual(all);
+      if (MODE === 'kraft') {
+        expect(kubectl(kube, ['logs', '-n', ns, victim, '-c', 'kafka'])).toContain('Storage already formatted for this cluster: kept as it is');
+        expect(tools.quorum(survivor).voters).toEqual(all);
+      }
+    }, 15 * MINUTE);
 
     test('a Cassandra node killed mid-stream, its volume made root-owned 0750 meanwhile, starts again (the init container gives the volume back) and no user is lost', async () => {
       const victim = `cassandra-${stateful('cassandra') - 1}`;
