@@ -148,7 +148,8 @@ describe(`npm run up -- --target kubernetes on the project's cluster (profile '$
   // A failed test must not leave the stack or the cluster running; the last test checks this path itself.
   afterAll(async () => {
     try {
-      if (!downDone && deployed) await down({ target: 'kubernetes', cluster: true });
+      // Also when up itself failed: the cluster it started must not outlive the tier.
+      if (!downDone && before) await down({ target: 'kubernetes', cluster: true });
     } finally {
       process.stderr.write(`[k8s test] profile ${PROFILE}, kafka.mode ${config?.kafka.mode}; seconds per step:\n${times.map(([s, t]) => `  ${s.padEnd(72)} ${t}`).join('\n')}\n`);
     }
