@@ -20,6 +20,7 @@ import { setQuiet } from '../../workloads/shared/log';
 import {
   REPO, consumeAll, endpoints, exited, freshDatabase, freshTopic, kafka, spawnCli, suffix, TestDatabase, waitFor, workloadEnvFor,
 } from '../integration/workloads/harness';
+import { asRow, differences, Row } from '../shared/landed';
 
 jest.setTimeout(900_000);
 
@@ -156,9 +157,6 @@ afterAll(async () => {
   setQuiet(false);
 });
 
-const TIMESTAMPS = ['dob', 'registered_date', 'ingested_at'] as const;
-const TEXTS = ['first_name', 'last_name', 'gender', 'address', 'post_code', 'email', 'username', 'phone', 'picture', 'nat'] as const;
-
 describe('the pipeline end to end (Spark and Airflow on the local services)', () => {
   test('airflow dags test user_pipeline runs N users through; Cassandra holds exactly those N ids, fields equal to the landed records', async () => {
     const dag = await airflowDagsTest(USERS);
@@ -167,25 +165,13 @@ describe('the pipeline end to end (Spark and Airflow on the local services)', ()
 
     const landed = (await db.pool.query('SELECT * FROM landing_users')).rows;
     expect(landed).toHaveLength(USERS);
-    const stored = new Map<string, Record<string, unknown>>();
+    const stored = new Map<string, Row>();
     // A ResultSet is async-iterable: it pages through the whole table.
     for await (const row of await cql.execute(`SELECT * FROM ${KEYSPACE}.${table}`, [], { prepare: true, fetchSize: 1000 })) {
-      stored.set(String(row.get('id')), Object.fromEntries(row.keys().map((k) => [k, row.get(k)])));
+      stored.set(String(row.get('id')), asRow(row));
     }
     expect(stored.size).toBe(USERS);
-    for (const l of landed) {
-      const c = stored.get(l.id);
-      expect(c).toBeDefined();
-      for (const f of TEXTS) expect([f, c![f]]).toEqual([f, l[f]]);
-      for (const f of TIMESTAMPS) expect([f, (c![f] as Date).getTime()]).toEqual([f, (l[f] as Date).getTime()]);
-      expect(Number(c!.landing_seq)).toBe(Number(l.seq));
-      // Age in whole years at ingestion: one less while this year's birthday is still to come.
-      const dob = l.dob as Date;
-      const at = l.ingested_at as Date;
-      const beforeBirthday = at.getUTCMonth() * 100 + at.getUTCDate() < dob.getUTCMonth() * 100 + dob.getUTCDate();
-      expect(c!.age).toBe(at.getUTCFullYear() - dob.getUTCFullYear() - (beforeBirthday ? 1 : 0));
-      expect(c!.processed_at as Date).toBeInstanceOf(Date);
-    }
+    expect(differences(landed, stored).slice(0, 20)).toEqual([]);
   });
 
   test('a poison message written straight to the topic lands in the dead-letter topic with its reason; the stream goes on', async () => {
