@@ -16,7 +16,7 @@ export interface AirflowConfig {
   readonly schedule: string;
   /** Landing rows not yet in Kafka above which the DAG's check fails (PIPELINE_MAX_LAG_ROWS). @default 10000 */
   readonly maxLagRows: number;
-  /** Per Airflow process (api-server, scheduler, dag-processor). @default { cpu: 1, memoryMiB: 2048 } */
+  /** Per Airflow process (api-server, scheduler, dag-processor). @default { cpu: 1, memoryMiB: 2048, requests: { cpu: 0.1, memoryMiB: 512 } } */
   readonly resources: Resources;
 }
 
@@ -28,7 +28,7 @@ export const AIRFLOW_DEFAULTS: AirflowConfig = {
   usersPerRun: 1000,
   schedule: '@hourly',
   maxLagRows: 10000,
-  resources: { cpu: 1, memoryMiB: 2048 },
+  resources: { cpu: 1, memoryMiB: 2048, requests: { cpu: 0.1, memoryMiB: 512 } },
 };
 
 export function validateAirflow(a: AirflowConfig, bad: Problem): void {

@@ -14,7 +14,7 @@ export interface CassandraConfig {
   readonly keyspace: string;
   /** Role the pipeline logs in with (its password is generated). @default 'pipeline' */
   readonly pipelineUser: string;
-  /** @default { cpu: 1, memoryMiB: 3072, heapMiB: 1024 } */
+  /** @default { cpu: 1, memoryMiB: 3072, heapMiB: 1024, requests: { cpu: 0.1, memoryMiB: 1024 } } */
   readonly resources: JvmResources;
   /** @default 10 */
   readonly storageGiB: number;
@@ -30,7 +30,7 @@ export const CASSANDRA_DEFAULTS: CassandraConfig = {
   dataCenter: DEFAULT_DATA_CENTER,
   keyspace: CASSANDRA_KEYSPACE,
   pipelineUser: 'pipeline',
-  resources: { cpu: 1, memoryMiB: 3072, heapMiB: 1024 },
+  resources: { cpu: 1, memoryMiB: 3072, heapMiB: 1024, requests: { cpu: 0.1, memoryMiB: 1024 } },
   storageGiB: 10,
 };
 

@@ -18,7 +18,7 @@ export interface ConsoleConfig {
   readonly kafkaUiImage: string;
   /** @default 9021 */
   readonly hostPort: number;
-  /** @default { cpu: 1, memoryMiB: 2048, heapMiB: 1024 } */
+  /** @default { cpu: 1, memoryMiB: 2048, heapMiB: 1024, requests: { cpu: 0.05, memoryMiB: 512 } } */
   readonly resources: JvmResources;
 }
 
@@ -27,7 +27,7 @@ export const CONSOLE_DEFAULTS: ConsoleConfig = {
   controlCenterImage: UPSTREAM_IMAGES.controlCenter,
   kafkaUiImage: UPSTREAM_IMAGES.kafkaUi,
   hostPort: HOST_PORTS.console,
-  resources: { cpu: 1, memoryMiB: 2048, heapMiB: 1024 },
+  resources: { cpu: 1, memoryMiB: 2048, heapMiB: 1024, requests: { cpu: 0.05, memoryMiB: 512 } },
 };
 
 export function validateConsole(c: ConsoleConfig, top: TopLevel, bad: Problem): void {

@@ -9,7 +9,7 @@ import { CONSOLE_DEFAULTS, ConsoleConfig, validateConsole } from './console';
 import { KAFKA_DEFAULTS, KafkaConfig, validateKafka } from './kafka';
 import { POSTGRES_DEFAULTS, PostgresConfig, validatePostgres } from './postgres';
 import { parsePort } from './facts';
-import { checkImage, checkOneOf, ImageMode, Problem } from './rules';
+import { checkImage, checkOneOf, checkRequestsFit, ImageMode, Problem, Resources } from './rules';
 import { SCHEMA_REGISTRY_DEFAULTS, SchemaRegistryConfig, validateSchemaRegistry } from './schema-registry';
 import { SPARK_DEFAULTS, SparkConfig, validateSpark } from './spark';
 import { DOCKER_DEFAULTS, DockerTargetConfig, KUBERNETES_DEFAULTS, KubernetesTargetConfig, validateDocker, validateKubernetes } from './targets';
@@ -21,7 +21,7 @@ export * from './cassandra';
 export * from './console';
 export * from './kafka';
 export * from './postgres';
-export { ImageMode, JVM_OVERHEAD_MIB, JvmResources, Resources } from './rules';
+export { ImageMode, JVM_OVERHEAD_MIB, JvmResources, ResourceRequests, Resources } from './rules';
 export * from './schema-registry';
 export * from './spark';
 export * from './targets';
@@ -239,6 +239,10 @@ export function validateConfig(config: PipelineConfig): PipelineConfig {
   validateSpark(config.spark, bad);
   validateCassandra(config.cassandra, bad);
   validateWorkloads(config.workloads, bad);
+  for (const [section, value] of Object.entries(config)) {
+    const resources = (value as { resources?: Resources }).resources;
+    if (resources) checkRequestsFit(section, resources, bad);
+  }
 
   // One host port per published service; a service this config does not deploy publishes nothing.
   const published = new Map<number, string>();

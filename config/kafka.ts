@@ -23,12 +23,12 @@ export interface KafkaConfig {
   readonly zookeeperModeImage: string;
   /** Broker image in KRaft mode. @default 'apache/kafka:<Kafka KRaft>' */
   readonly kraftModeImage: string;
-  /** Host port of the PLAINTEXT_HOST listener (advertised as localhost:<port>); 0 = not published. @default 9092 */
+  /** Host port of the PLAINTEXT_HOST listener: broker i is advertised as localhost:<port + i> (Docker publishes broker 0's); 0 = not published. @default 9092 */
   readonly hostPort: number;
   /** Brokers on Kubernetes; Docker runs one. @default 3 */
   readonly replicas: number;
   readonly topic: KafkaTopicConfig;
-  /** @default { cpu: 1, memoryMiB: 1536, heapMiB: 768 } */
+  /** @default { cpu: 1, memoryMiB: 1536, heapMiB: 768, requests: { cpu: 0.1, memoryMiB: 512 } } */
   readonly resources: JvmResources;
   /** @default 5 */
   readonly storageGiB: number;
@@ -41,7 +41,7 @@ export const KAFKA_DEFAULTS: KafkaConfig = {
   hostPort: HOST_PORTS.kafka,
   replicas: 3,
   topic: { name: USERS_TOPIC, deadLetterName: DEAD_LETTER_TOPIC, partitions: DEFAULT_PARTITIONS, replicationFactor: 3 },
-  resources: { cpu: 1, memoryMiB: 1536, heapMiB: 768 },
+  resources: { cpu: 1, memoryMiB: 1536, heapMiB: 768, requests: { cpu: 0.1, memoryMiB: 512 } },
   storageGiB: 5,
 };
 
@@ -53,5 +53,8 @@ export function validateKafka(k: KafkaConfig, bad: Problem): void {
     if (!/^[a-zA-Z0-9._-]{1,249}$/.test(value)) bad(field, value, 'must be a Kafka topic name (letters, digits, . _ -)');
   }
   if (k.topic.name === k.topic.deadLetterName) bad('kafka.topic.deadLetterName', k.topic.deadLetterName, 'must differ from kafka.topic.name');
+  // Broker i is advertised on the host listener at hostPort + i (a port-forward per broker on Kubernetes).
+  if (k.hostPort + k.replicas - 1 > 65535)
+    bad('kafka.hostPort', k.hostPort, `leaves no port for broker ${k.replicas - 1}: brokers are advertised at hostPort + their ordinal`);
   checkJvmFits('kafka', k.resources, bad);
 }

@@ -14,7 +14,7 @@ export interface PostgresConfig {
   readonly airflowDatabase: string;
   /** @default 'airflow' */
   readonly airflowUser: string;
-  /** @default { cpu: 1, memoryMiB: 1024 } */
+  /** @default { cpu: 1, memoryMiB: 1024, requests: { cpu: 0.05, memoryMiB: 128 } } */
   readonly resources: Resources;
   /** @default 5 */
   readonly storageGiB: number;
@@ -27,7 +27,7 @@ export const POSTGRES_DEFAULTS: PostgresConfig = {
   landingUser: 'pipeline',
   airflowDatabase: 'airflow',
   airflowUser: 'airflow',
-  resources: { cpu: 1, memoryMiB: 1024 },
+  resources: { cpu: 1, memoryMiB: 1024, requests: { cpu: 0.05, memoryMiB: 128 } },
   storageGiB: 5,
 };
 

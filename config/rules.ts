@@ -5,11 +5,22 @@ import * as path from 'path';
 /** Records one problem: the field, the value it had, and why it is refused. */
 export type Problem = (field: string, value: unknown, why: string) => void;
 
-/** CPU and memory one container may use (limits; requests are derived from them). */
+/** CPU and memory one container may use (limits) and what it needs at rest (requests). */
 export interface Resources {
-  /** CPU cores, fractional allowed. */
+  /** CPU cores it may use (limit), fractional allowed. */
   readonly cpu: number;
   /** Memory limit in MiB. */
+  readonly memoryMiB: number;
+  /**
+   * What it uses at rest: the share of a node Kubernetes reserves for it when placing pods (each
+   * at most its limit). Docker has no reservations and uses only the limits.
+   */
+  readonly requests: ResourceRequests;
+}
+
+/** CPU cores and MiB a container is scheduled with on Kubernetes. */
+export interface ResourceRequests {
+  readonly cpu: number;
   readonly memoryMiB: number;
 }
 
@@ -26,6 +37,13 @@ export const JVM_OVERHEAD_MIB = 256;
 export function checkJvmFits(section: string, r: JvmResources, bad: Problem): void {
   if (r.heapMiB + JVM_OVERHEAD_MIB > r.memoryMiB)
     bad(`${section}.resources.memoryMiB`, r.memoryMiB, `cannot fit ${section}.resources.heapMiB (${r.heapMiB}) plus ${JVM_OVERHEAD_MIB} MiB JVM overhead`);
+}
+
+/** A request above its limit cannot be scheduled as meant (Kubernetes refuses the pod). */
+export function checkRequestsFit(section: string, r: Resources, bad: Problem): void {
+  if (r.requests.cpu > r.cpu) bad(`${section}.resources.requests.cpu`, r.requests.cpu, `cannot exceed the limit ${section}.resources.cpu (${r.cpu})`);
+  if (r.requests.memoryMiB > r.memoryMiB)
+    bad(`${section}.resources.requests.memoryMiB`, r.requests.memoryMiB, `cannot exceed the limit ${section}.resources.memoryMiB (${r.memoryMiB})`);
 }
 
 /** One of the allowed values. */

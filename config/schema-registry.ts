@@ -6,14 +6,14 @@ export interface SchemaRegistryConfig {
   readonly image: string;
   /** @default 8081 */
   readonly hostPort: number;
-  /** @default { cpu: 0.5, memoryMiB: 768, heapMiB: 256 } */
+  /** @default { cpu: 0.5, memoryMiB: 768, heapMiB: 256, requests: { cpu: 0.05, memoryMiB: 256 } } */
   readonly resources: JvmResources;
 }
 
 export const SCHEMA_REGISTRY_DEFAULTS: SchemaRegistryConfig = {
   image: UPSTREAM_IMAGES.schemaRegistry,
   hostPort: HOST_PORTS.schemaRegistry,
-  resources: { cpu: 0.5, memoryMiB: 768, heapMiB: 256 },
+  resources: { cpu: 0.5, memoryMiB: 768, heapMiB: 256, requests: { cpu: 0.05, memoryMiB: 256 } },
 };
 
 export function validateSchemaRegistry(sr: SchemaRegistryConfig, bad: Problem): void {

@@ -18,7 +18,7 @@ export interface SparkConfig {
   readonly appsDir: string;
   /** The streaming application the driver submits. @default 'users_stream.py' */
   readonly app: string;
-  /** Per master/worker/driver container. @default { cpu: 1, memoryMiB: 2048, heapMiB: 1024 } */
+  /** Per master/worker/driver container. @default { cpu: 1, memoryMiB: 2048, heapMiB: 1024, requests: { cpu: 0.05, memoryMiB: 512 } } */
   readonly resources: JvmResources;
 }
 
@@ -31,7 +31,7 @@ export const SPARK_DEFAULTS: SparkConfig = {
   workerMemoryMiB: 1024,
   appsDir: 'spark-apps',
   app: 'users_stream.py',
-  resources: { cpu: 1, memoryMiB: 2048, heapMiB: 1024 },
+  resources: { cpu: 1, memoryMiB: 2048, heapMiB: 1024, requests: { cpu: 0.05, memoryMiB: 512 } },
 };
 
 export function validateSpark(s: SparkConfig, bad: Problem): void {

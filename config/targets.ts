@@ -9,6 +9,13 @@ export interface KubernetesTargetConfig {
   readonly configPath: string;
   /** kubeconfig context; '' = the current one. @default '' */
   readonly configContext: string;
+  /**
+   * Give each persistent volume to the pod's user with a root init container (chown of the mount
+   * point only) before the service starts, for storage that ignores fsGroup (the built-in hostPath
+   * provisioner makes root-owned 0750 directories). Turn it off where Pod Security 'restricted'
+   * forbids root containers; the storage must then honour fsGroup. @default true
+   */
+  readonly chownVolumes: boolean;
 }
 
 export interface DockerTargetConfig {
@@ -19,7 +26,9 @@ export interface DockerTargetConfig {
 }
 
 export const DOCKER_DEFAULTS: DockerTargetConfig = { host: 'unix:///var/run/docker.sock', network: 'rtdatastream' };
-export const KUBERNETES_DEFAULTS: KubernetesTargetConfig = { namespace: 'rtdatastream', storageClass: '', configPath: '~/.kube/config', configContext: '' };
+export const KUBERNETES_DEFAULTS: KubernetesTargetConfig = {
+  namespace: 'rtdatastream', storageClass: '', configPath: '~/.kube/config', configContext: '', chownVolumes: true,
+};
 
 export function validateDocker(d: DockerTargetConfig, bad: Problem): void {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(d.network)) bad('docker.network', d.network, 'must be a Docker network name');

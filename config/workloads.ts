@@ -14,7 +14,7 @@ export interface WorkloadsConfig {
   readonly ingestReplicas: number;
   /** randomuser API the ingest calls; '' = the bundled compatible source. @default '' */
   readonly randomuserUrl: string;
-  /** @default { cpu: 0.5, memoryMiB: 512 } */
+  /** @default { cpu: 0.5, memoryMiB: 512, requests: { cpu: 0.05, memoryMiB: 128 } } */
   readonly resources: Resources;
 }
 
@@ -25,7 +25,7 @@ export const WORKLOADS_DEFAULTS: WorkloadsConfig = {
   sourceHostPort: HOST_PORTS.source,
   ingestReplicas: 1,
   randomuserUrl: '',
-  resources: { cpu: 0.5, memoryMiB: 512 },
+  resources: { cpu: 0.5, memoryMiB: 512, requests: { cpu: 0.05, memoryMiB: 128 } },
 };
 
 export function validateWorkloads(w: WorkloadsConfig, bad: Problem): void {

@@ -8,7 +8,7 @@ export interface ZooKeeperConfig {
   readonly hostPort: number;
   /** Ensemble size on Kubernetes (odd); Docker runs one. @default 3 */
   readonly replicas: number;
-  /** @default { cpu: 0.5, memoryMiB: 768, heapMiB: 256 } */
+  /** @default { cpu: 0.5, memoryMiB: 768, heapMiB: 256, requests: { cpu: 0.05, memoryMiB: 128 } } */
   readonly resources: JvmResources;
   /** Data volume size (Kubernetes PVC). @default 2 */
   readonly storageGiB: number;
@@ -18,7 +18,7 @@ export const ZOOKEEPER_DEFAULTS: ZooKeeperConfig = {
   image: UPSTREAM_IMAGES.zookeeper,
   hostPort: HOST_PORTS.zookeeper,
   replicas: 3,
-  resources: { cpu: 0.5, memoryMiB: 768, heapMiB: 256 },
+  resources: { cpu: 0.5, memoryMiB: 768, heapMiB: 256, requests: { cpu: 0.05, memoryMiB: 128 } },
   storageGiB: 2,
 };
 

@@ -55,7 +55,7 @@ export class Pipeline extends Construct {
     });
     this.airflow = new Airflow(this, 'airflow', {
       ...base, postgres: this.postgres, kafka: this.kafka, schemaRegistry: this.schemaRegistry,
-      cassandra: this.cassandra, workloads: this.workloads,
+      cassandra: this.cassandra, workloads: this.workloads, spark: this.spark,
       dags: readPythonFiles(repoDir, config.airflow.dagsDir, 'airflow.dagsDir'),
     });
   }

@@ -9,7 +9,7 @@ import { down, status } from './services/lifecycle';
 
 const REPO = path.resolve(__dirname, '..');
 process.env.CHECKPOINT_DISABLE = '1';
-const tiers = (process.env.RTDS_TEST_TIERS ?? 'unit python integration e2e deploy').split(/\s+/).filter(Boolean);
+const tiers = (process.env.RTDS_TEST_TIERS ?? 'unit python integration e2e deploy k8s').split(/\s+/).filter(Boolean);
 let passed = 0;
 let startedServices = false;
 
@@ -55,6 +55,8 @@ async function main(): Promise<void> {
   await tier('e2e', bin('jest'), ['--ci', '--selectProjects', 'e2e', '--runInBand']);
   await stopServices();
   if (fs.existsSync(path.join(REPO, 'test/deploy/deploy.test.ts'))) await tier('deploy', bin('jest'), ['--ci', '--selectProjects', 'deploy', '--runInBand']);
+  // Brings the project's cluster up, deploys on it and takes both down again (its last test checks the host is as found).
+  await tier('k8s', bin('jest'), ['--ci', '--selectProjects', 'k8s', '--runInBand']);
   console.log(`== done: ${tiers.join(' ')}`);
   console.log(`${passed} passed, 0 failed`);
 }

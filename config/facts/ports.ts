@@ -23,6 +23,8 @@ export const PORTS = {
   sparkDriverUi: 4040,
   airflow: 8080,
   airflowSchedulerHealth: 8974,
+  /** Where the scheduler serves task logs to the API server (LocalExecutor runs tasks in the scheduler). */
+  airflowLogServer: 8793,
   ingest: 8000,
   relay: 8001,
   source: 8100,

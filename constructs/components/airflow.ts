@@ -6,10 +6,12 @@ import { Kafka } from './kafka';
 import { SchemaRegistry } from './schema-registry';
 import { Cassandra } from './cassandra';
 import { Workloads } from './workloads';
-import { SecretRef, ServiceSpec } from '../platform/spec';
+import { Spark } from './spark';
+import { Dependency, SecretRef, ServiceSpec } from '../platform/spec';
 
 const AIRFLOW_API_PORT = PORTS.airflow;
 const SCHEDULER_HEALTH_PORT = PORTS.airflowSchedulerHealth;
+const LOG_SERVER_PORT = PORTS.airflowLogServer;
 
 export interface AirflowProps extends ComponentProps {
   /** Metadata database, and the landing database the DAG counts. */
@@ -22,6 +24,8 @@ export interface AirflowProps extends ComponentProps {
   readonly cassandra: Cassandra;
   /** The DAG calls ingest's control API. */
   readonly workloads: Workloads;
+  /** The DAG's stage-count check waits for the streaming job to land the users. */
+  readonly spark: Spark;
   /** File name → content of every airflow.dagsDir/*.py, all baked into the airflow-app image. */
   readonly dags: Readonly<Record<string, string>>;
 }
@@ -40,7 +44,7 @@ export class Airflow extends Construct {
 
   constructor(scope: Construct, id: string, props: AirflowProps) {
     super(scope, id);
-    const { platform, config, postgres, kafka, schemaRegistry, cassandra, workloads, dags } = props;
+    const { platform, config, postgres, kafka, schemaRegistry, cassandra, workloads, spark, dags } = props;
     const a = config.airflow;
     if (Object.keys(dags).length === 0) throw new Error(`airflow.dagsDir: folder '${a.dagsDir}' has no .py files, so Airflow would run no DAG`);
     const image = airflowAppImage(config);
@@ -60,6 +64,7 @@ export class Airflow extends Construct {
       AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION: 'False',
       AIRFLOW__CORE__EXECUTION_API_SERVER_URL: `${this.url}/execution/`,
       AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK: 'True',
+      AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT: String(LOG_SERVER_PORT),
       // The stage-count check and the ingest call, names fixed in docs/DEVELOPERS.md.
       ...dagEnv({ ingestUrl: workloads.ingestUrl, usersPerRun: a.usersPerRun, schedule: a.schedule, maxLagRows: a.maxLagRows }),
       ...postgresClientEnv(postgres.landing),
@@ -104,16 +109,30 @@ export class Airflow extends Construct {
       health: { probe: { httpGet: { path: '/api/v2/version', port: AIRFLOW_API_PORT } }, startPeriodSeconds: 60 },
       dependsOn: afterInit,
     });
+    // The DAG is unpaused at creation and runs as soon as the scheduler does: everything it calls
+    // and counts must exist first (a run that starts before cassandra-auth made the role fails).
+    const dagNeeds: Dependency[] = [
+      { service: workloads.ingestService, condition: 'healthy' },
+      { service: workloads.relayService, condition: 'healthy' },
+      { service: spark.driverService, condition: 'healthy' },
+      { service: kafka.topicsJob, condition: 'completed' },
+      { service: cassandra.migrateJob, condition: 'completed' },
+    ];
     platform.add({
       ...base,
       name: 'airflow-scheduler',
-      kind: 'stateless',
+      // Tasks run inside the scheduler (LocalExecutor) and the API server fetches their logs from
+      // the host name the task recorded: a stable, resolvable name needs a stateful identity.
+      kind: 'stateful',
       args: ['scheduler'],
       env,
       secretEnv,
-      ports: [{ name: 'health', containerPort: SCHEDULER_HEALTH_PORT }],
+      ports: [
+        { name: 'health', containerPort: SCHEDULER_HEALTH_PORT },
+        { name: 'logs', containerPort: LOG_SERVER_PORT },
+      ],
       health: { probe: { httpGet: { path: '/health', port: SCHEDULER_HEALTH_PORT } }, startPeriodSeconds: 60 },
-      dependsOn: [...afterInit, { service: this.apiService, condition: 'healthy' }],
+      dependsOn: [...afterInit, { service: this.apiService, condition: 'healthy' }, ...dagNeeds],
     });
     platform.add({
       ...base,

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { cassandraClientEnv, effectiveReplication, ENV, PORTS } from '../../config/facts';
-import { ComponentProps, componentImage, workloadsImage } from './common';
+import { ComponentProps, componentImage, INIT_JOB_RESOURCES, workloadsImage } from './common';
 import { SecretRef } from '../platform/spec';
 
 const CASSANDRA_PORT = PORTS.cassandra;
@@ -125,7 +125,7 @@ export class Cassandra extends Construct {
         CASSANDRA_ADMIN_PASSWORD: secret.ref('admin-password'),
         PIPELINE_PASSWORD: secret.ref('pipeline-password'),
       },
-      resources: { cpu: 0.5, memoryMiB: 512 },
+      resources: INIT_JOB_RESOURCES,
       runAs: { user: 999, group: 999 },
       dependsOn: [{ service: this.service, condition: 'healthy' }],
     });

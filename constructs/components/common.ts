@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PipelineConfig } from '../../config';
 import { AIRFLOW_CONSTRAINTS, COPY_DEPENDENCIES, LOCAL_IMAGE_ARGS, UPSTREAM_IMAGES } from '../../config/facts';
-import { ImageRef, Platform } from '../platform/spec';
+import { ImageRef, Platform, ResourceSpec } from '../platform/spec';
 
 /** What every component construct receives. */
 export interface ComponentProps {
@@ -82,6 +82,9 @@ export function workloadsImage(config: PipelineConfig): ImageRef {
     },
   };
 }
+
+/** A one-shot init step running a CLI (kafka-topics, cqlsh): short-lived, small at rest. */
+export const INIT_JOB_RESOURCES: ResourceSpec = { cpu: 0.5, memoryMiB: 512, requests: { cpu: 0.1, memoryMiB: 256 } };
 
 /** Shell line giving `ord` the replica's ordinal (the trailing -N of a StatefulSet pod name; 0 on Docker). */
 export const ORDINAL_FROM_HOSTNAME = 'ord=${HOSTNAME##*-}; case "$ord" in ""|*[!0-9]*) ord=0;; esac';

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { KafkaMode } from '../../config';
 import { effectiveReplication, pipelineTopics, PORTS } from '../../config/facts';
-import { ComponentProps, componentImage, ORDINAL_FROM_HOSTNAME } from './common';
+import { ComponentProps, componentImage, INIT_JOB_RESOURCES, ORDINAL_FROM_HOSTNAME } from './common';
 import { ZooKeeper } from './zookeeper';
 import { Dependency, SecretRef } from '../platform/spec';
 
@@ -14,13 +14,26 @@ export interface KafkaProps extends ComponentProps {
   readonly zookeeper?: ZooKeeper;
 }
 
+/**
+ * A broker binds its port before it has loaded its logs and registered, so an open port is not a
+ * working broker: ask it a Kafka question (ApiVersions v0, correlation id 1, over bash's
+ * /dev/tcp) and require correlation id 1 and error code 0 in the answer.
+ */
+const BROKER_ANSWERS = `exec 3<>/dev/tcp/127.0.0.1/${KAFKA_INTERNAL_PORT} && printf '\\x00\\x00\\x00\\x0f\\x00\\x12\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x05probe' >&3 ` +
+  `&& [ "$(head -c 10 <&3 | od -An -tx1 | tr -d ' \\n' | cut -c9-20)" = 000000010000 ]`;
+
+/** A command-line tool of the broker image: on PATH in cp-kafka (ZooKeeper mode), a script under /opt/kafka/bin in apache/kafka. */
+export function kafkaTool(mode: KafkaMode, name: string): string {
+  return mode === 'zookeeper' ? name : `/opt/kafka/bin/${name}.sh`;
+}
+
 /** Kafka brokers plus the init job that makes the pipeline's topics (auto-create is off). */
 export class Kafka extends Construct {
   readonly service = 'kafka';
   readonly mode: KafkaMode;
   /** `host:port` inside the network. */
   readonly bootstrapServers: string;
-  /** `localhost:<port>` for clients on the Docker host. */
+  /** `localhost:<port>` for clients on the Docker host; broker i is advertised at `localhost:<port + i>`. */
   readonly hostBootstrapServers: string;
   /** The users topic and its dead-letter topic. */
   readonly topic: string;
@@ -47,7 +60,10 @@ export class Kafka extends Construct {
     // Each mode has its own drop-in locally: cp-kafka's stand-in (images/kafka), apache/kafka's (images/apache-kafka).
     const image = k.mode === 'zookeeper' ? componentImage(config, 'kafka', k.zookeeperModeImage) : componentImage(config, 'apache-kafka', k.kraftModeImage);
     const heap = `-Xms${k.resources.heapMiB}m -Xmx${k.resources.heapMiB}m`;
-    const advertise = `export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://$RTDS_SELF_HOST:${KAFKA_INTERNAL_PORT},PLAINTEXT_HOST://localhost:${k.hostPort || KAFKA_HOST_PORT}"`;
+    // Each broker needs an address of its own on the host listener (one shared address is
+    // registered by the first broker and refused to the others): broker `ord` is localhost at the
+    // host port + ord, which a port-forward to that broker's pod (or Docker's one published port) serves.
+    const advertise = `export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://$RTDS_SELF_HOST:${KAFKA_INTERNAL_PORT},PLAINTEXT_HOST://localhost:$((${k.hostPort || KAFKA_HOST_PORT} + ord))"`;
 
     const common: Record<string, string> = {
       KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'PLAINTEXT:PLAINTEXT,PLAINTEXT_HOST:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -104,7 +120,7 @@ export class Kafka extends Construct {
         ...(k.mode === 'kraft' ? [{ name: 'controller', containerPort: KAFKA_CONTROLLER_PORT }] : []),
       ],
       volumes: [{ kind: 'persistent', name: 'data', mountPath: '/var/lib/kafka/data', sizeGiB: k.storageGiB }],
-      health: { probe: { tcpPort: KAFKA_INTERNAL_PORT }, startPeriodSeconds: 60 },
+      health: { probe: { command: ['bash', '-c', BROKER_ANSWERS] }, startPeriodSeconds: 60 },
       resources: k.resources,
       replicas: k.replicas,
       // KRaft voters (and brokers registering with ZooKeeper) must all start to form the cluster.
@@ -113,7 +129,7 @@ export class Kafka extends Construct {
       dependsOn,
     });
 
-    const topicsTool = k.mode === 'zookeeper' ? 'kafka-topics' : '/opt/kafka/bin/kafka-topics.sh';
+    const topicsTool = kafkaTool(k.mode, 'kafka-topics');
     const rf = effectiveReplication(k.topic.replicationFactor, this.brokers);
     const create = pipelineTopics(k.topic).map(({ topic, partitions }) =>
       `${topicsTool} --bootstrap-server ${this.bootstrapServers} --create --if-not-exists --topic ${topic} ` +
@@ -126,7 +142,7 @@ export class Kafka extends Construct {
       command: ['bash', '-c', `set -e; ${create.join('; ')}; ${topicsTool} --bootstrap-server ${this.bootstrapServers} --describe --topic ${this.topic}`],
       // The CLI tools read KAFKA_HEAP_OPTS too; a small heap keeps the job inside its limit.
       env: { KAFKA_HEAP_OPTS: '-Xmx256m' },
-      resources: { cpu: 0.5, memoryMiB: 512 },
+      resources: INIT_JOB_RESOURCES,
       runAs: { user: 1000, group: 1000 },
       dependsOn: [{ service: this.service, condition: 'healthy' }],
     });

@@ -42,6 +42,8 @@ export class Workloads extends Construct {
   /** Ingest's control API (INGEST_URL for the DAG). */
   readonly ingestUrl: string;
   readonly relayUrl: string;
+  readonly ingestService = 'ingest';
+  readonly relayService = 'relay';
 
   constructor(scope: Construct, id: string, props: WorkloadsProps) {
     super(scope, id);
@@ -51,8 +53,8 @@ export class Workloads extends Construct {
     const runAs = { user: 1000, group: 1000 };
     this.sourceUrl = `http://source:${SOURCE_PORT}/api/`;
     this.randomuserUrl = w.randomuserUrl || this.sourceUrl;
-    this.ingestUrl = `http://ingest:${INGEST_PORT}`;
-    this.relayUrl = `http://relay:${RELAY_PORT}`;
+    this.ingestUrl = `http://${this.ingestService}:${INGEST_PORT}`;
+    this.relayUrl = `http://${this.relayService}:${RELAY_PORT}`;
     const pgEnv = postgresClientEnv(postgres.landing);
     const pgSecret = { [ENV.pgPassword]: postgres.landing.password };
     const kafkaEnv = kafkaClientEnv({ bootstrapServers: kafka.bootstrapServers, schemaRegistryUrl: schemaRegistry.url, topic: kafka.topic });
@@ -96,7 +98,7 @@ export class Workloads extends Construct {
       ],
     });
     platform.add({
-      name: 'ingest',
+      name: this.ingestService,
       component: 'workloads',
       kind: 'stateless',
       image,
@@ -114,7 +116,7 @@ export class Workloads extends Construct {
       ],
     });
     platform.add({
-      name: 'relay',
+      name: this.relayService,
       component: 'workloads',
       kind: 'stateless',
       image,

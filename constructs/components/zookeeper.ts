@@ -4,6 +4,9 @@ import { ComponentProps, componentImage, ORDINAL_FROM_HOSTNAME } from './common'
 
 const ZOOKEEPER_CLIENT_PORT = PORTS.zookeeper;
 
+/** A member serves only inside a quorum; `srvr` names its mode then, and says it is not serving otherwise. */
+const SERVING = `exec 3<>/dev/tcp/127.0.0.1/${ZOOKEEPER_CLIENT_PORT} && printf srvr >&3 && grep -q '^Mode: ' <&3`;
+
 /** The ZooKeeper ensemble Kafka keeps its metadata in (kafka.mode 'zookeeper'). */
 export class ZooKeeper extends Construct {
   /** Service name. */
@@ -24,6 +27,8 @@ export class ZooKeeper extends Construct {
       ZOOKEEPER_INIT_LIMIT: '10',
       ZOOKEEPER_SYNC_LIMIT: '5',
       KAFKA_HEAP_OPTS: `-Xms${zk.resources.heapMiB}m -Xmx${zk.resources.heapMiB}m`,
+      // The readiness check's command (images/confluent allows it already; the upstream image may not).
+      KAFKA_OPTS: '-Dzookeeper.4lw.commands.whitelist=srvr,ruok',
     };
     if (replicas > 1) env.ZOOKEEPER_SERVERS = members.map((h) => `${h}:${PORTS.zookeeperPeer}:${PORTS.zookeeperElection}`).join(';');
     platform.add({
@@ -43,7 +48,8 @@ export class ZooKeeper extends Construct {
         { kind: 'persistent', name: 'data', mountPath: '/var/lib/zookeeper/data', sizeGiB: zk.storageGiB },
         { kind: 'persistent', name: 'log', mountPath: '/var/lib/zookeeper/log', sizeGiB: zk.storageGiB },
       ],
-      health: { probe: { tcpPort: ZOOKEEPER_CLIENT_PORT }, startPeriodSeconds: 30 },
+      // Waiting for its quorum, a member is alive: restarting it would not bring the quorum back.
+      health: { probe: { command: ['bash', '-c', SERVING] }, liveness: { tcpPort: ZOOKEEPER_CLIENT_PORT }, startPeriodSeconds: 30 },
       resources: zk.resources,
       replicas: zk.replicas,
       // Members must all be up to form a quorum, so none may wait for another to be ready.

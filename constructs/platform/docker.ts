@@ -31,7 +31,7 @@ export class DockerPlatform extends Construct implements Platform {
   readonly network: Network;
   private readonly props: Required<DockerPlatformProps>;
   private readonly secretTokens = new Map<string, Record<string, string>>();
-  private readonly images = new Map<string, Image>();
+  private readonly images: DockerImageBuilds;
   private readonly rendered = new Map<string, ITerraformDependable[]>();
   private readonly kinds = new Map<string, ServiceKind>();
   /** The sensitive variables of secretSource 'variables', for the deploy tooling that supplies them. */
@@ -48,6 +48,7 @@ export class DockerPlatform extends Construct implements Platform {
       ...props,
     };
     this.network = new Network(this, 'network', { name: props.network, driver: 'bridge' });
+    this.images = new DockerImageBuilds(this, this.props.repoRoot);
   }
 
   get serviceNames(): readonly string[] {
@@ -75,7 +76,7 @@ export class DockerPlatform extends Construct implements Platform {
 
   add(spec: ServiceSpec): void {
     checkSpec(spec, new Set(this.kinds.keys()), this.kinds);
-    const image = this.imageFor(spec.image);
+    const image = this.images.imageFor(spec.image);
     const env = Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${lit(v)}`);
     for (const [k, ref] of Object.entries(spec.secretEnv ?? {})) {
       const token = this.secretTokens.get(ref.secret)?.[ref.key];
@@ -139,20 +140,32 @@ export class DockerPlatform extends Construct implements Platform {
     this.rendered.set(spec.name, containers);
     this.kinds.set(spec.name, spec.kind);
   }
+}
 
-  private imageFor(ref: ImageRef): Image {
+/**
+ * docker_image resources, one per image name, created in `scope` (their logical ids do not
+ * change with who asks): pulled by name, or built from the repository, a built base first. The
+ * Docker platform renders its images with it, and the images stack the Kubernetes deploy loads.
+ */
+export class DockerImageBuilds {
+  private readonly images = new Map<string, Image>();
+
+  /** @param repoRoot the repository as Terraform sees it from the stack's working directory */
+  constructor(private readonly scope: Construct, private readonly repoRoot: string) {}
+
+  imageFor(ref: ImageRef): Image {
     const existing = this.images.get(ref.name);
     if (existing) return existing;
     const id = `image-${ref.name.replace(/[^a-zA-Z0-9]+/g, '-')}`;
     const build = ref.build;
     // A base built here must exist before the build that starts FROM it.
     const base = build?.base?.build ? this.imageFor(build.base) : undefined;
-    const image = new Image(this, id, {
+    const image = new Image(this.scope, id, {
       name: ref.name,
       keepLocally: true,
       buildAttribute: build
         ? {
-            context: build.context === '.' ? this.props.repoRoot : `${this.props.repoRoot}/${build.context}`,
+            context: build.context === '.' ? this.repoRoot : `${this.repoRoot}/${build.context}`,
             dockerfile: build.dockerfile ? relativeTo(build.context, build.dockerfile) : 'Dockerfile',
             buildArgs: build.args && Object.keys(build.args).length ? { ...build.args } : undefined,
           }
@@ -172,7 +185,7 @@ export class DockerPlatform extends Construct implements Platform {
   }
 
   private sourceHash(globs: readonly string[]): string {
-    const root = this.props.repoRoot;
+    const root = this.repoRoot;
     const sets = globs.map((g) => `fileset("${root}", "${g.replace(/^\.\//, '')}")`).join(', ');
     return `\${sha1(join("", [for f in sort(setunion(${sets})) : filesha1("${root}/\${f}")]))}`;
   }

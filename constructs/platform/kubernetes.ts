@@ -10,8 +10,10 @@ import {
 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { DeploymentV1, DeploymentV1SpecTemplateSpec } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { JobV1, JobV1SpecTemplateSpec } from '@cdktf/provider-kubernetes/lib/job-v1';
-import { SecretSourceKind, secretValueTokens } from './secrets';
-import { checkSpec, HealthCheck, Platform, SecretHandle, SecretValue, ServiceKind, ServiceSpec, terraformLiteral as lit } from './spec';
+import { SecretSourceKind, SecretVariable, secretValueTokens, secretVariables } from './secrets';
+import {
+  checkSpec, HealthCheck, HealthProbe, ImageRef, Platform, SecretHandle, SecretValue, ServiceKind, ServiceSpec, terraformLiteral as lit,
+} from './spec';
 
 export interface KubernetesPlatformProps {
   /** Namespace every resource lives in (created here). */
@@ -22,6 +24,11 @@ export interface KubernetesPlatformProps {
   readonly secretSource?: SecretSourceKind;
   /** Cluster DNS suffix. @default 'cluster.local' */
   readonly clusterDomain?: string;
+  /**
+   * Chown each persistent volume's mount point to the pod's user in a root init container, for
+   * storage that ignores fsGroup. @default true
+   */
+  readonly chownVolumes?: boolean;
 }
 
 /** A uid Kubernetes can prove is not root when the image names its user. */
@@ -39,6 +46,9 @@ export class KubernetesPlatform extends Construct implements Platform {
   private readonly secrets = new Map<string, SecretV1>();
   private readonly rendered = new Map<string, ITerraformDependable>();
   private readonly kinds = new Map<string, ServiceKind>();
+  private readonly imageRefs = new Map<string, ImageRef>();
+  /** The sensitive variables of secretSource 'variables', for the deploy tooling that supplies them. */
+  readonly secretVariables: SecretVariable[] = [];
 
   constructor(scope: Construct, id: string, props: KubernetesPlatformProps) {
     super(scope, id);
@@ -50,6 +60,11 @@ export class KubernetesPlatform extends Construct implements Platform {
 
   get serviceNames(): readonly string[] {
     return [...this.kinds.keys()];
+  }
+
+  /** Every image a pod runs, once each, for the deploy tooling that builds and loads them. */
+  get images(): readonly ImageRef[] {
+    return [...this.imageRefs.values()];
   }
 
   private get ns(): string {
@@ -67,6 +82,7 @@ export class KubernetesPlatform extends Construct implements Platform {
   secret(name: string, values: Readonly<Record<string, SecretValue>>): SecretHandle {
     if (this.secrets.has(name)) throw new Error(`secret '${name}' is defined twice`);
     const data = secretValueTokens(this, name, values, this.props.secretSource ?? 'generate');
+    if (this.props.secretSource === 'variables') this.secretVariables.push(...secretVariables(name, values));
     this.secrets.set(name, new SecretV1(this, `secret-${name}`, {
       metadata: { name, namespace: this.ns, labels: { 'app.kubernetes.io/part-of': 'rtdatastream' } },
       data,
@@ -79,6 +95,7 @@ export class KubernetesPlatform extends Construct implements Platform {
 
   add(spec: ServiceSpec): void {
     checkSpec(spec, new Set(this.kinds.keys()), this.kinds);
+    this.imageRefs.set(spec.image.name, spec.image);
     const labels = {
       'app.kubernetes.io/name': spec.name,
       'app.kubernetes.io/component': spec.component,
@@ -186,9 +203,10 @@ export class KubernetesPlatform extends Construct implements Platform {
     const volumes = (spec.volumes ?? []).flatMap((v) => v.kind === 'config'
       ? [{ name: v.name, configMap: { name: `${spec.name}-${v.name}`, defaultMode: v.executable ? '0755' : '0644' } }]
       : []);
-    const cpu = spec.resources.cpu;
-    const memory = `${spec.resources.memoryMiB}Mi`;
+    const { cpu, memoryMiB, requests } = spec.resources;
     const probes = spec.health ? this.probes(spec.health) : {};
+    const imagePullPolicy = spec.image.build ? 'IfNotPresent' : undefined;
+    const persistent = (spec.volumes ?? []).filter((v) => v.kind === 'persistent');
     return {
       securityContext: {
         runAsNonRoot: true,
@@ -198,19 +216,35 @@ export class KubernetesPlatform extends Construct implements Platform {
         seccompProfile: { type: 'RuntimeDefault' },
       },
       enableServiceLinks: false,
+      // Storage that ignores fsGroup (hostPath) hands out root-owned 0750 directories the service's user cannot write.
+      initContainer: this.props.chownVolumes !== false && persistent.length > 0
+        ? [{
+            name: 'volume-permissions',
+            image: spec.image.name,
+            imagePullPolicy,
+            command: ['chown', `${runAs.user}:${runAs.group}`, ...persistent.map((v) => v.mountPath)],
+            volumeMount: persistent.map((v) => ({ name: v.name, mountPath: v.mountPath })),
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } },
+            // Root for the one chown; nothing else: no other capability, no escalation.
+            securityContext: {
+              runAsUser: '0', runAsGroup: '0', runAsNonRoot: false, allowPrivilegeEscalation: false,
+              capabilities: { drop: ['ALL'], add: ['CHOWN'] },
+            },
+          }]
+        : undefined,
       container: [{
         name: spec.name,
         image: spec.image.name,
-        imagePullPolicy: spec.image.build ? 'IfNotPresent' : undefined,
+        imagePullPolicy,
         command: spec.command ? spec.command.map(lit) : undefined,
         args: spec.args ? spec.args.map(lit) : undefined,
         env,
         port: (spec.ports ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort })),
         volumeMount: volumeMounts,
         resources: {
-          // Memory request = limit so the JVM heap sizing is never overcommitted.
-          requests: { cpu: `${Math.max(Math.round(cpu * 500), 50)}m`, memory },
-          limits: { cpu: `${Math.round(cpu * 1000)}m`, memory },
+          // Requests are what the service needs at rest, so the pipeline fits a small node; limits cap its peaks.
+          requests: { cpu: millicores(requests.cpu), memory: `${requests.memoryMiB}Mi` },
+          limits: { cpu: millicores(cpu), memory: `${memoryMiB}Mi` },
         },
         securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
         ...probes,
@@ -224,19 +258,28 @@ export class KubernetesPlatform extends Construct implements Platform {
     livenessProbe: StatefulSetV1SpecTemplateSpecContainerReadinessProbe;
     startupProbe: StatefulSetV1SpecTemplateSpecContainerReadinessProbe;
   } {
-    const p = health.probe;
-    const action = 'command' in p
-      ? { exec: { command: p.command.map(lit) } }
-      : 'httpGet' in p
-        ? { httpGet: { path: p.httpGet.path, port: String(p.httpGet.port) } }
-        : { tcpSocket: [{ port: String(p.tcpPort) }] };
+    const action = probeAction(health.probe);
+    const alive = health.liveness ? probeAction(health.liveness) : action;
     const period = health.intervalSeconds ?? 10;
     const timing = { periodSeconds: period, timeoutSeconds: health.timeoutSeconds ?? 5 };
     return {
       // The start-up probe absorbs slow JVM starts so liveness can stay strict afterwards.
       startupProbe: { ...action, ...timing, failureThreshold: Math.ceil((health.startPeriodSeconds ?? 30) / period) + (health.retries ?? 6) },
       readinessProbe: { ...action, ...timing, failureThreshold: 3 },
-      livenessProbe: { ...action, ...timing, failureThreshold: health.retries ?? 6 },
+      livenessProbe: { ...alive, ...timing, failureThreshold: health.retries ?? 6 },
     };
   }
+}
+
+function probeAction(p: HealthProbe) {
+  return 'command' in p
+    ? { exec: { command: p.command.map(lit) } }
+    : 'httpGet' in p
+      ? { httpGet: { path: p.httpGet.path, port: String(p.httpGet.port) } }
+      : { tcpSocket: [{ port: String(p.tcpPort) }] };
+}
+
+/** Cores as Kubernetes millicores, never below 1m. */
+function millicores(cores: number): string {
+  return `${Math.max(Math.round(cores * 1000), 1)}m`;
 }

@@ -74,7 +74,13 @@ export type HealthProbe =
   | { readonly tcpPort: number };
 
 export interface HealthCheck {
+  /** The service works: ready for clients (Docker's health, Kubernetes' start-up and readiness). */
   readonly probe: HealthProbe;
+  /**
+   * The process still lives, where that differs from working (an ensemble member waiting for
+   * its quorum is alive but not ready): what Kubernetes restarts a container on. @default probe
+   */
+  readonly liveness?: HealthProbe;
   /** Grace period before failures count. @default 30 */
   readonly startPeriodSeconds?: number;
   /** @default 10 */
@@ -86,8 +92,12 @@ export interface HealthCheck {
 }
 
 export interface ResourceSpec {
+  /** CPU cores it may use (limit). */
   readonly cpu: number;
+  /** Memory limit, MiB. */
   readonly memoryMiB: number;
+  /** What it uses at rest, each at most its limit: Kubernetes places pods by these; Docker ignores them. */
+  readonly requests: { readonly cpu: number; readonly memoryMiB: number };
 }
 
 export interface Dependency {

@@ -53,16 +53,21 @@ export async function loadImages(images: readonly string[], env: NodeJS.ProcessE
     const id = await dockerImageId(image);
     (inCluster.get(normalizedName(image)) === id ? skipped : loaded).push(image);
   }
-  if (loaded.length > 0) {
-    log(`loading ${loaded.join(', ')} from Docker into the cluster`);
+  // A tag another build moves while it is saved (tags are shared by every checkout on this engine)
+  // leaves the cluster with the old image: load those again, a few times, then give up naming them.
+  let pending = loaded;
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    log(`loading ${pending.join(', ')} from Docker into the cluster`);
     // One archive for all: layers the images share are written once.
-    await $({ quiet: true })`docker save ${loaded}`.pipe($({ quiet: true })`ctr --address ${paths.containerdSocket} -n k8s.io images import -`);
+    await $({ quiet: true })`docker save ${pending}`.pipe($({ quiet: true })`ctr --address ${paths.containerdSocket} -n k8s.io images import -`);
     const after = await clusterImageIds(paths);
-    for (const image of loaded) {
-      if (after.get(normalizedName(image)) !== (await dockerImageId(image))) {
-        throw new Error(`image ${image} was imported but the cluster does not list it as ${normalizedName(image)} with Docker's id`);
-      }
+    const moved: string[] = [];
+    for (const image of pending) if (after.get(normalizedName(image)) !== (await dockerImageId(image))) moved.push(image);
+    if (moved.length > 0 && attempt >= 3) {
+      throw new Error(`images ${moved.join(', ')} were imported ${attempt} times but the cluster never listed them with Docker's current id (another build keeps retagging them?)`);
     }
+    if (moved.length > 0) log(`${moved.join(', ')}: Docker's id changed while loading (another build retagged it): loading again`);
+    pending = moved;
   }
   return { loaded, skipped, seconds: Math.round((Date.now() - start) / 100) / 10 };
 }

@@ -12,6 +12,7 @@ export { clusterStatus, formatStatus } from './status';
 export { loadImages, LoadResult } from './images';
 export { clusterUp, UpResult } from './up';
 export { statePaths } from './layout';
+export { programPath } from './build';
 
 export interface ClusterAccess {
   readonly kubeconfig: string;

@@ -13,7 +13,7 @@ import * as path from 'path';
 import { KAFKA_MODES, KafkaMode } from '../../config';
 import { LOCAL_IMAGE_VERSIONS } from '../../config/facts';
 import { down } from '../../scripts/deploy/down';
-import { ContainerState, containerStates } from '../../scripts/deploy/engine';
+import { ContainerState, containerStates } from '../../scripts/deploy/docker';
 import { up } from '../../scripts/deploy/up';
 import { crash, DeployedStack, PREFIX } from './stack';
 

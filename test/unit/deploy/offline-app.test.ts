@@ -5,7 +5,7 @@ import { App, Testing } from 'cdktf';
 import { loadConfig } from '../../../config';
 import { generateSecret } from '../../../config/facts';
 import { DockerStack } from '../../../stacks/docker';
-import { mirroredProviders, pinToMirror } from '../../../scripts/deploy/offline-app';
+import { mirroredProviders, offlineStacks, pinToMirror } from '../../../scripts/deploy/offline-app';
 import { parseUpArgs } from '../../../scripts/deploy/up';
 import { parseDownArgs } from '../../../scripts/deploy/down';
 
@@ -68,5 +68,45 @@ describe('deploy secrets and arguments', () => {
     expect(() => parseUpArgs(['--fast'])).toThrow("unknown argument '--fast'");
     expect(parseDownArgs(['--keep-data'])).toEqual({ keepData: true });
     expect(() => parseDownArgs(['--purge'])).toThrow("unknown argument '--purge'");
+    expect(parseUpArgs(['--target', 'kubernetes'])).toEqual({ target: 'kubernetes' });
+    expect(() => parseUpArgs(['--target', 'nomad'])).toThrow("--target must be 'docker' or 'kubernetes', not 'nomad'");
+    expect(parseDownArgs(['--target', 'kubernetes', '--cluster'])).toEqual({ target: 'kubernetes', keepData: false, cluster: true });
+    expect(() => parseDownArgs(['--cluster'])).toThrow('--cluster stops the Kubernetes cluster: use it with --target kubernetes');
+    expect(() => parseDownArgs(['--target', 'kubernetes', '--keep-data'])).toThrow('--keep-data is for the Docker target');
+  });
+});
+
+describe('offline deploy app, Kubernetes target', () => {
+  const env = { RTDS_SECRET_SOURCE: 'variables', RTDS_IMAGE_MODE: 'local', RTDS_CONSOLE_KIND: 'none', RTDS_PROVIDER_KUBERNETES: '3.2.1', RTDS_PROVIDER_DOCKER: '4.6.0' };
+  const app = Testing.app() as App;
+  const out = offlineStacks(app, 'kubernetes', env, repoDir);
+  const stack = (id: string) => JSON.parse(Testing.synth(app.node.findChild(id) as any)) as Json & { resource: Record<string, Record<string, any>> };
+
+  test('requires exactly the mirrored kubernetes provider and no random provider', () => {
+    expect(stack('kubernetes').terraform.required_providers).toEqual({ kubernetes: { source: 'kubernetes', version: '3.2.1' } });
+    expect(stack('kubernetes-images').terraform.required_providers).toEqual({ docker: { source: 'kreuzwerker/docker', version: '4.6.0' } });
+  });
+
+  test('lists every secret as a variable to generate, and every image a pod runs once, marked built or pulled', () => {
+    expect(out.secretVariables.map((v) => v.variable).sort()).toEqual(Object.keys(stack('kubernetes').variable ?? {}).sort());
+    const pods = new Set<string>();
+    for (const type of ['kubernetes_stateful_set_v1', 'kubernetes_deployment_v1', 'kubernetes_job_v1']) {
+      for (const w of Object.values(stack('kubernetes').resource[type])) pods.add(w.spec.template.spec.container[0].image);
+    }
+    expect(out.podImages!.map((i) => i.name).sort()).toEqual([...pods].sort());
+    expect(out.podImages!.every((i) => i.built)).toBe(true);
+  });
+
+  test('builds the images exactly as the Docker stack does (same names, Dockerfiles, build args and bases), so one build serves both', () => {
+    const dockerApp = Testing.app() as App;
+    offlineStacks(dockerApp, 'docker', env, repoDir);
+    // Keyed by image name (the logical ids differ by stack); a base is named instead of addressed.
+    const images = (json: any) => {
+      const all = json.resource.docker_image as Record<string, any>;
+      const nameOf = (address: string) => all[address.replace(/^docker_image\./, '')].name;
+      return Object.fromEntries(Object.values(all).map((i) => [i.name, { ...i, triggers: Object.keys(i.triggers ?? {}), depends_on: i.depends_on?.map(nameOf) }]));
+    };
+    const docker = JSON.parse(Testing.synth(dockerApp.node.findChild('docker') as any));
+    expect(images(stack('kubernetes-images'))).toEqual(images(docker));
   });
 });

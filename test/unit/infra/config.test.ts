@@ -44,6 +44,12 @@ describe('PipelineConfig validation rejects a bad value and names the field and 
     ['bad topic name', { kafka: { topic: { name: 'users created' } } }, /kafka\.topic\.name: must be a Kafka topic name/],
     ['dead-letter topic equal to the topic', { kafka: { topic: { deadLetterName: 'users_created' } } }, /kafka\.topic\.deadLetterName: must differ/],
     ['zero CPU', { postgres: { resources: { cpu: 0 } } }, /postgres\.resources\.cpu: must be a number of cores > 0 \(got 0\)/],
+    ['CPU request above the limit', { cassandra: { resources: { requests: { cpu: 2 } } } },
+      /cassandra\.resources\.requests\.cpu: cannot exceed the limit cassandra\.resources\.cpu \(1\) \(got 2\)/],
+    ['memory request above the limit', { airflow: { resources: { memoryMiB: 1024, requests: { memoryMiB: 1500 } } } },
+      /airflow\.resources\.requests\.memoryMiB: cannot exceed the limit airflow\.resources\.memoryMiB \(1024\) \(got 1500\)/],
+    ['zero memory request', { kafka: { resources: { requests: { memoryMiB: 0 } } } }, /kafka\.resources\.requests\.memoryMiB: must be a whole number >= 1 \(got 0\)/],
+    ['no host port left for the last broker', { kafka: { hostPort: 65535 } }, /kafka\.hostPort: leaves no port for broker 2: brokers are advertised at hostPort \+ their ordinal \(got 65535\)/],
     ['Control Center with local images', { imageMode: 'local' }, /console\.kind: imageMode 'local' cannot build Control Center .*: use 'none' \(no console\), or 'kafka-ui' if you provide a kafka-ui image \(got "control-center"\)/],
     ['DAG folder outside the repository', { airflow: { dagsDir: '../elsewhere' } }, /airflow\.dagsDir: must be a folder inside the repository/],
     ['randomuser URL that is not http', { workloads: { randomuserUrl: 'ftp://x' } }, /workloads\.randomuserUrl: must be an http\(s\) URL/],
@@ -110,6 +116,10 @@ describe('loadConfig layers defaults, the config file and RTDS_* environment', (
     expect(() => loadConfig({ env: { RTDS_ZOOKEEPER_REPLICAS: '2' }, cwd: dir })).toThrow(/zookeeper\.replicas: .*odd.*\(got 2\)/);
     expect(() => loadConfig({ env: { RTDS_SPARK_WORKERS: 'two' }, cwd: dir }))
       .toThrow(/spark\.workers \(from RTDS_SPARK_WORKERS\): expected a number, got "two"/);
+    expect(loadConfig({ env: { RTDS_KUBERNETES_CHOWN_VOLUMES: 'false' }, cwd: dir }).kubernetes.chownVolumes).toBe(false);
+    expect(() => loadConfig({ env: { RTDS_KUBERNETES_CHOWN_VOLUMES: 'no' }, cwd: dir }))
+      .toThrow(/kubernetes\.chownVolumes \(from RTDS_KUBERNETES_CHOWN_VOLUMES\): expected true or false, got "no"/);
+    expect(loadConfig({ env: { RTDS_KAFKA_RESOURCES_REQUESTS_MEMORY_MIB: '640' }, cwd: dir }).kafka.resources.requests).toEqual({ cpu: 0.1, memoryMiB: 640 });
   });
 
   it('gives every field its own RTDS_ variable, none clashing with the local services\' RTDS_<SERVICE>_PORT', () => {

@@ -79,7 +79,8 @@ describe('Docker stack', () => {
   it('lays out Kafka listeners as cp-all-in-one: kafka:29092 inside, localhost:9092 published', () => {
     const kafka = containers['rtds-kafka'];
     expect(dockerEnv(kafka).KAFKA_LISTENERS).toBe('PLAINTEXT://0.0.0.0:29092,PLAINTEXT_HOST://0.0.0.0:9092');
-    expect(kafka.entrypoint.join(' ')).toContain('KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://$RTDS_SELF_HOST:29092,PLAINTEXT_HOST://localhost:9092"');
+    // Broker `ord` (0, the only one on Docker) is advertised at the host port + ord.
+    expect(kafka.entrypoint.join(' ')).toContain('KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://$RTDS_SELF_HOST:29092,PLAINTEXT_HOST://localhost:$((9092 + ord))"');
     expect(dockerEnv(kafka).RTDS_SELF_HOST).toBe('kafka');
     expect(dockerEnv(kafka).KAFKA_AUTO_CREATE_TOPICS_ENABLE).toBe('false');
     expect(kafka.ports).toContainEqual({ internal: 9092, external: 9092, ip: '127.0.0.1' });
@@ -220,6 +221,11 @@ describe('Docker stack', () => {
     expect(containers['rtds-ingest'].depends_on).toEqual([idOf('rtds-postgres-migrate'), idOf('rtds-source')]);
     expect(containers['rtds-relay'].depends_on).toEqual([idOf('rtds-postgres-migrate'), idOf('rtds-register-schema')]);
     expect(containers['rtds-postgres-migrate'].command).toEqual(['migrate', 'postgres']);
+  });
+
+  it('starts the Airflow scheduler, which runs the DAG at once, only after everything the DAG calls and counts is up', () => {
+    expect(containers['rtds-airflow-scheduler'].depends_on).toEqual(expect.arrayContaining(
+      ['rtds-airflow-init', 'rtds-airflow-api-server', 'rtds-ingest', 'rtds-relay', 'rtds-users-stream', 'rtds-kafka-topics', 'rtds-cassandra-migrate'].map(idOf)));
   });
 
   it('creates the landing and Airflow databases with separate roles in an init script', () => {

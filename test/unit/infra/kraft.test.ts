@@ -34,7 +34,7 @@ describe('KRaft mode on Docker', () => {
     // The node id comes from the host name's ordinal (none on Docker: 0); the controller listener is never advertised.
     expect(kafka.entrypoint).toEqual(['bash', '-c',
       'ord=$${HOSTNAME##*-}; case "$ord" in ""|*[!0-9]*) ord=0;; esac; export KAFKA_NODE_ID=$ord; ' +
-      'export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://$RTDS_SELF_HOST:29092,PLAINTEXT_HOST://localhost:9092"; exec /etc/kafka/docker/run']);
+      'export KAFKA_ADVERTISED_LISTENERS="PLAINTEXT://$RTDS_SELF_HOST:29092,PLAINTEXT_HOST://localhost:$((9092 + ord))"; exec /etc/kafka/docker/run']);
     expect(kafka.ports).toEqual([{ internal: 9092, external: 9092, ip: '127.0.0.1' }]);
   });
 
@@ -84,7 +84,7 @@ describe('KRaft mode on Kubernetes', () => {
   };
 
   it('runs no ZooKeeper StatefulSet or Service', () => {
-    expect(Object.keys(statefulSets).sort()).toEqual(['cassandra', 'kafka', 'postgres', 'users-stream']);
+    expect(Object.keys(statefulSets).sort()).toEqual(['airflow-scheduler', 'cassandra', 'kafka', 'postgres', 'users-stream']);
     expect(Object.keys(services).filter((n) => n.includes('zookeeper'))).toEqual([]);
   });
 

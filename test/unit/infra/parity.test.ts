@@ -30,7 +30,8 @@ const seconds = (go: string) => { const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$
 function dockerHealth(test: string[] | undefined): string | null {
   if (!test) return null;
   const line = test.slice(1).join(' ');
-  const tcp = /\/dev\/tcp\/127\.0\.0\.1\/(\d+)/.exec(line);
+  // The renderer's bare port check, not a probe that also speaks the service's protocol over /dev/tcp.
+  const tcp = /^bash -c exec 3<>\/dev\/tcp\/127\.0\.0\.1\/(\d+)$/.exec(line);
   if (tcp) return `tcp ${tcp[1]}`;
   const http = /http:\/\/(?:localhost|127\.0\.0\.1):(\d+)(\/[^\s'")]*)/.exec(line);
   if (http) return `http ${http[1]}${http[2]}`;
@@ -70,8 +71,10 @@ function k8sServices(json: TerraformJson): Record<string, Rendered> {
   for (const t of types) {
     for (const w of Object.values(byName(json, t))) {
       const c = podContainer(w);
+      // Docker's health check is the readiness probe (a liveness probe may be laxer); timing comes from liveness.
       const p = c.liveness_probe;
-      const health = !p ? null : p.tcp_socket ? `tcp ${p.tcp_socket[0].port}` : p.http_get ? `http ${p.http_get.port}${p.http_get.path}` : `exec ${p.exec.command.join(' ')}`;
+      const r = c.readiness_probe;
+      const health = !r ? null : r.tcp_socket ? `tcp ${r.tcp_socket[0].port}` : r.http_get ? `http ${r.http_get.port}${r.http_get.path}` : `exec ${r.exec.command.join(' ')}`;
       // Kubernetes encodes the start period in the start-up probe's threshold: (threshold - retries) × period.
       const start = p ? (c.startup_probe.failure_threshold - p.failure_threshold) * p.period_seconds : 0;
       out[w.metadata.name] = {

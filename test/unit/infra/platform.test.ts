@@ -13,7 +13,7 @@ const web: ServiceSpec = {
   image: { name: 'nginx:1.27.0' },
   ports: [{ name: 'http', containerPort: 80, hostPort: 8088 }],
   health: { probe: { httpGet: { path: '/', port: 80 } } },
-  resources: { cpu: 0.25, memoryMiB: 128 },
+  resources: { cpu: 0.25, memoryMiB: 128, requests: { cpu: 0.05, memoryMiB: 64 } },
 };
 
 function platforms(): Array<[string, Platform]> {
