@@ -263,13 +263,21 @@ export class KubernetesPlatform extends Construct implements Platform {
     const period = health.intervalSeconds ?? 10;
     const timing = { periodSeconds: period, timeoutSeconds: health.timeoutSeconds ?? 5 };
     return {
-      // The start-up probe absorbs slow JVM starts so liveness can stay strict afterwards.
-      startupProbe: { ...action, ...timing, failureThreshold: Math.ceil((health.startPeriodSeconds ?? 30) / period) + (health.retries ?? 6) },
+      // The start-up probe absorbs slow JVM starts so liveness can stay strict afterwards. It asks
+      // whether the process is alive, and gives it at least STARTUP_SECONDS: on a busy node a JVM
+      // can take minutes to start, and a start-up probe that gives up restarts it into a loop.
+      startupProbe: { ...alive, ...timing, failureThreshold: Math.ceil(Math.max(health.startPeriodSeconds ?? 30, STARTUP_SECONDS) / period) + (health.retries ?? 6) },
       readinessProbe: { ...action, ...timing, failureThreshold: 3 },
       livenessProbe: { ...alive, ...timing, failureThreshold: health.retries ?? 6 },
     };
   }
 }
+
+/**
+ * The least time a container gets to start before its liveness probe may restart it. Docker never
+ * restarts an unhealthy container, so there the spec's start period stands alone.
+ */
+export const STARTUP_SECONDS = 600;
 
 function probeAction(p: HealthProbe) {
   return 'command' in p
