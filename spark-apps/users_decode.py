@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, Optional, Tuple
@@ -105,25 +106,93 @@ class RowwiseDecoder:
         pass
 
 
+class _SuccessfulCounts:
+    """The counts `observe` collects, taken from queries that succeeded and from no other: a
+    QueryExecutionListener reached through Py4J's callback server (as foreachBatch and the progress
+    listener are), one per Spark session.
+
+    Spark's own Observation also reads them after a failed query, and reading them makes Spark plan
+    that query again on the listener thread. When the failure was the Cassandra connector's table
+    lookup (Cassandra away), the second lookup waited forever in the driver's schema refresh while
+    holding the connector's session, so the restarted query got that session and waited too.
+    """
+
+    def __init__(self):
+        self._changed = threading.Condition()
+        self._expected: set = set()
+        self._counts: Dict[str, int] = {}
+
+    def expect(self, name: str) -> None:
+        with self._changed:
+            self._expected.add(name)
+
+    def take(self, name: str, timeout_s: float) -> Optional[int]:
+        with self._changed:
+            self._changed.wait_for(lambda: name in self._counts, timeout_s)
+            self._expected.discard(name)
+            return self._counts.pop(name, None)
+
+    def onSuccess(self, funcName, qe, durationNs):  # noqa: N802,N803 (QueryExecutionListener's names)
+        with self._changed:
+            expected = set(self._expected)
+        if not expected:
+            return
+        try:
+            found = {}
+            entries = qe.observedMetrics().iterator()
+            while entries.hasNext():
+                entry = entries.next()
+                if entry._1() in expected:
+                    found[entry._1()] = int(entry._2().getLong(0))
+        except Exception as err:  # never into the listener bus; the pass then runs as "maybe some"
+            LOG.warning("could not read a query's observed counts: %s", err)
+            return
+        if found:
+            with self._changed:
+                self._counts.update(found)
+                self._changed.notify_all()
+
+    def onFailure(self, funcName, qe, exception):  # noqa: N802,N803
+        """Nothing: a failed query's metrics would be read by planning it again (see the class)."""
+
+    class Java:
+        implements = ["org.apache.spark.sql.util.QueryExecutionListener"]
+
+
+def successful_counts(spark) -> _SuccessfulCounts:
+    """The session's listener of successful counts, registered on first use."""
+    counts = getattr(spark, "_rtds_successful_counts", None)
+    if counts is None:
+        from pyspark.java_gateway import ensure_callback_server_started
+
+        ensure_callback_server_started(spark.sparkContext._gateway)
+        counts = _SuccessfulCounts()
+        spark._jsparkSession.listenerManager().register(counts)
+        spark._rtds_successful_counts = counts
+    return counts
+
+
+def _observed(frame, condition):
+    """(frame observed with a count of `condition` under a name of its own, that name). The observe
+    node also keeps the optimizer from pushing a later filter below it: pushed through the JVM
+    decode's projections, a filter would copy from_avro into every reference to its result."""
+    from pyspark.sql import functions as F
+
+    name = f"rtds_count_{uuid.uuid4().hex}"
+    return frame.observe(name, F.count(F.when(condition, 1)).alias("n")), name
+
+
 class _Count:
-    """Counts what a query saw on its way (an Observation), and keeps the optimizer from pushing a
-    later filter below it: pushed through the JVM decode's projections, a filter would copy
-    from_avro into every reference to its result."""
+    """Counts what a successful query saw on its way through `frame`."""
 
     def __init__(self, frame, condition):
-        from pyspark.sql import Observation
-        from pyspark.sql import functions as F
-
-        self._observation = Observation()
-        self.frame = frame.observe(self._observation, F.count(F.when(condition, 1)).alias("n"))
+        self._counts = successful_counts(frame.sparkSession)
+        self.frame, self._name = _observed(frame, condition)
+        self._counts.expect(self._name)
 
     def value(self, timeout_s: float = 60.0) -> Optional[int]:
-        """The count once the query that read the frame has finished; None if it never came."""
-        got: list = []
-        waiter = threading.Thread(target=lambda: got.append(self._observation.get["n"]), daemon=True)
-        waiter.start()
-        waiter.join(timeout_s)
-        return int(got[0]) if got else None
+        """The count once the query that read the frame has succeeded; None if it never came."""
+        return self._counts.take(self._name, timeout_s)
 
 
 class ArrowDecoder:
@@ -273,7 +342,7 @@ class JvmDecoder:
         counted = _Count(self.vouched(batch), ~F.col("_vouched"))
         yield Pass(counted.frame.where(F.col("_vouched")).select(*USER, "partition", "offset"))
         if counted.value() != 0:  # None (the count never came) is taken as "maybe some"
-            rest = _Count(self.vouched(batch), F.lit(False)).frame.where(~F.col("_vouched"))
+            rest = _observed(self.vouched(batch), F.lit(False))[0].where(~F.col("_vouched"))
             decoded = rest.select(*SOURCE).mapInArrow(_python_pass(self._registry_url, self._seen), decoded_schema())
             users, rejected = _split(decoded)
             yield Pass(users, rejected, cache=decoded)

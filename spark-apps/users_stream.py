@@ -133,15 +133,30 @@ def _dead_letter(rejected, settings: StreamSettings) -> int:
     return dead
 
 
-def progress_logger():
+class BatchWatch:
+    """When the running query last finished a micro-batch or found nothing to do (its listener's
+    events), so that a micro-batch that never ends can be told apart from a long one."""
+
+    def __init__(self):
+        self._since = time.monotonic()
+
+    def moved(self) -> None:
+        self._since = time.monotonic()
+
+    def stalled_for(self) -> float:
+        return time.monotonic() - self._since
+
+
+def progress_logger(watch: BatchWatch):
     """Logs every micro-batch that read records: how many, how fast, and where the time went."""
     from pyspark.sql.streaming import StreamingQueryListener
 
     class ProgressLogger(StreamingQueryListener):
         def onQueryStarted(self, event):
-            pass
+            watch.moved()
 
         def onQueryProgress(self, event):
+            watch.moved()
             p = event.progress
             if p.numInputRows:
                 d = p.durationMs
@@ -151,7 +166,7 @@ def progress_logger():
                          (d.get("latestOffset", 0) + d.get("walCommit", 0) + d.get("commitOffsets", 0)) / 1000)
 
         def onQueryIdle(self, event):
-            pass
+            watch.moved()
 
         def onQueryTerminated(self, event):
             pass
@@ -159,19 +174,38 @@ def progress_logger():
     return ProgressLogger()
 
 
+# The driver's exit code when a micro-batch hung (STREAM_STALL_SECONDS).
+EXIT_STALLED = 3
+
+
+def await_query(query, settings: StreamSettings, watch: BatchWatch) -> bool:
+    """Waits for the query to end (True) or, when a micro-batch has run STREAM_STALL_SECONDS, gives
+    up on it (False): a hung batch cannot be stopped (the Cassandra driver waits uninterruptibly)."""
+    while not query.awaitTermination(10):
+        if settings.stall_seconds and watch.stalled_for() > settings.stall_seconds:
+            return False
+    return True
+
+
 def run(settings: StreamSettings) -> int:
     """Runs the query; on failure (Cassandra or Kafka away) restarts it from the checkpoint."""
     spark = build_session(settings)
     spark.sparkContext.setLogLevel("WARN")
-    spark.streams.addListener(progress_logger())
+    watch = BatchWatch()
+    spark.streams.addListener(progress_logger(watch))
     failures = 0
     while True:
         started = time.monotonic()
+        watch.moved()
         query = start_query(spark, settings)
         LOG.info("users_stream started: %s -> %s.%s (checkpoint %s)", settings.kafka_topic, settings.keyspace,
                  settings.table, settings.checkpoint_dir)
         try:
-            query.awaitTermination()
+            if not await_query(query, settings, watch):
+                LOG.error("users_stream: no micro-batch ended for %d s (STREAM_STALL_SECONDS=%d); exiting with %d "
+                          "so that it is started again from the checkpoint", watch.stalled_for(), settings.stall_seconds,
+                          EXIT_STALLED)
+                return EXIT_STALLED
             return 0
         except Exception as err:  # a StreamingQueryException: the batch is retried from the checkpoint
             # Only failures in a row count towards MAX_RESTARTS: a query that ran 10 minutes had recovered.
@@ -194,4 +228,9 @@ def main(argv: Sequence[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    if code == EXIT_STALLED:
+        # Not sys.exit: the hung batch's thread would keep the JVM's shutdown waiting on it.
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)

@@ -317,6 +317,10 @@ class StreamSettings:
     max_offsets_per_trigger: int = 100000
     trigger_seconds: float = 1.0
     max_restarts: int = 20
+    # A micro-batch running longer than this is taken as hung (the Cassandra connector can wait
+    # forever on a session that lost Cassandra): the driver exits non-zero so that what runs it
+    # (Docker, Kubernetes, `npm run local`) starts it again from the checkpoint. 0: never.
+    stall_seconds: int = 900
     # Inserts in flight per Spark task. The connector's default of 5 leaves Cassandra idle: every
     # user is its own partition, so nothing batches and each insert waits for its round trip.
     cassandra_concurrent_writes: int = 64
@@ -350,12 +354,16 @@ _SETTINGS: Tuple[Tuple[str, str, bool, type], ...] = (
     ("max_offsets_per_trigger", "MAX_OFFSETS_PER_TRIGGER", False, int),
     ("trigger_seconds", "TRIGGER_SECONDS", False, float),
     ("max_restarts", "MAX_RESTARTS", False, int),
+    ("stall_seconds", "STREAM_STALL_SECONDS", False, int),
     ("cassandra_concurrent_writes", "CASSANDRA_CONCURRENT_WRITES", False, int),
     ("decoder", "STREAM_DECODER", False, str),
     ("cassandra_batch_rows", "CASSANDRA_BATCH_ROWS", False, int),
     ("cassandra_batch_grouping", "CASSANDRA_BATCH_GROUPING", False, str),
     ("kafka_min_partitions", "KAFKA_MIN_PARTITIONS", False, int),
 )
+
+# Settings where 0 means "no limit".
+_ZERO_TURNS_OFF = ("max_restarts", "stall_seconds")
 
 # The decoders of users_decode.py, fastest first (bench/stream measures them side by side).
 DECODERS = ("jvm", "arrow", "rowwise")
@@ -382,7 +390,10 @@ def load_settings(argv: Sequence[str], env: Mapping[str, str]) -> StreamSettings
                 number = kind(raw)
             except ValueError:
                 raise SystemExit(f"users_stream: {env_name}={raw!r} is not {'an integer' if kind is int else 'a number'}")
-            if number <= 0 and field != "max_restarts":
+            if field in _ZERO_TURNS_OFF:
+                if number < 0:
+                    raise SystemExit(f"users_stream: {env_name}={raw!r} must be 0 (off) or more")
+            elif number <= 0:
                 raise SystemExit(f"users_stream: {env_name}={raw!r} must be greater than 0")
             values[field] = number
         else:
