@@ -148,9 +148,11 @@ export async function runScenario(s: Scenario, c: Connections, e: LocalEndpoints
     return pending.length === 0 ? true : undefined;
   }, 10 * 60_000, async () => `(${pending.length} ids missing, e.g. ${pending.slice(0, 3).map((l) => String(l.id)).join(', ')})`);
   const convergenceSeconds = (Date.now() - killedAt) / 1000;
-  const check = await compareWithCassandra(c, landed);
+  // Reads right after a Cassandra restart may fail on the server (ReadFailure); they are asked again.
+  const check = await until('a full read of the scenario\'s rows from Cassandra', () => compareWithCassandra(c, landed), 3 * 60_000);
   if (check.missing.length || check.differ.length) throw new Error(`Cassandra differs from the landed records: missing ${check.missing.length}, fields differ ${check.differ.slice(0, 5).join(', ')}`);
-  const [landedAll, stored] = [Number((await c.pg.query('SELECT count(*) AS n FROM landing_users')).rows[0].n), await countRows(c.cassandra, USERS_TABLE)];
+  const [landedAll, stored] = await until('the whole-table counts of PostgreSQL and Cassandra', async () =>
+    [Number((await c.pg.query('SELECT count(*) AS n FROM landing_users')).rows[0].n), await countRows(c.cassandra, USERS_TABLE)], 3 * 60_000);
   if (landedAll !== stored) throw new Error(`PostgreSQL holds ${landedAll} users, Cassandra ${stored}`);
   const dead = (await topicEndOffsets(c.kafka, topics.deadLetter)) - dlqBefore;
   if (dead !== 0) throw new Error(`${dead} messages reached ${topics.deadLetter}`);
