@@ -5,7 +5,7 @@ over ingest's control API and compares stage counts (landing rows in PostgreSQL,
 topic's end offsets, Cassandra rows), failing with a readable table when the pipeline lags.
 
 Environment (docs/DEVELOPERS.md): INGEST_URL, PIPELINE_USERS_PER_RUN (default 1000),
-PIPELINE_SCHEDULE (cron or preset; "none" for manual runs only; default @hourly),
+(a trigger's conf {"users": N} overrides it for that run), PIPELINE_SCHEDULE (cron or preset; "none" for manual runs only; default @hourly),
 PIPELINE_MAX_LAG_ROWS (default 0), PIPELINE_SETTLE_SECONDS (how long the downstream stages get
 to catch up, default 300), PIPELINE_RUN_TIMEOUT_SECONDS (default 3600), and for the counts
 PGHOST PGPORT PGDATABASE PGUSER PGPASSWORD, KAFKA_BOOTSTRAP_SERVERS, KAFKA_TOPIC,
@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 
@@ -127,7 +127,8 @@ def stage_table(counts: dict) -> str:
 def user_pipeline():
     @task
     def start_ingest_run() -> str:
-        users = _env_int("PIPELINE_USERS_PER_RUN", 1000, minimum=1)
+        conf = (get_current_context()["dag_run"].conf or {})  # a manual trigger may ask for another size
+        users = int(conf["users"]) if "users" in conf else _env_int("PIPELINE_USERS_PER_RUN", 1000, minimum=1)
         url = _env("INGEST_URL").rstrip("/") + "/runs"
         answer = _http_json("POST", url, {"users": users})
         if "id" not in answer:
@@ -140,11 +141,18 @@ def user_pipeline():
         url = f"{_env('INGEST_URL').rstrip('/')}/runs/{ingest_run_id}"
         deadline = time.monotonic() + _env_int("PIPELINE_RUN_TIMEOUT_SECONDS", 3600, minimum=1)
         while True:
-            status = _http_json("GET", url)
+            try:
+                status = _http_json("GET", url)
+            except RuntimeError as err:  # ingest restarting: it answers for the run again once it is back
+                if time.monotonic() > deadline:
+                    raise AirflowFailException(f"ingest run {ingest_run_id}: {err}") from None
+                print(f"ingest run {ingest_run_id}: {err}; asking again")
+                time.sleep(2)
+                continue
             if status.get("state") == "succeeded":
                 print(f"ingest run {ingest_run_id} succeeded: {json.dumps(status)}")
                 return status
-            if status.get("state") == "failed":
+            if status.get("state") == "failed":  # its process died too: ingest marks the run failed, saying why
                 raise AirflowFailException(f"ingest run {ingest_run_id} failed: {status.get('error', 'no error given')}")
             if time.monotonic() > deadline:
                 raise AirflowFailException(f"ingest run {ingest_run_id} still {status.get('state')} after the timeout: {status}")
@@ -155,7 +163,14 @@ def user_pipeline():
         max_lag = _env_int("PIPELINE_MAX_LAG_ROWS", 0)
         deadline = time.monotonic() + _env_int("PIPELINE_SETTLE_SECONDS", 300)
         while True:
-            counts = {"postgres": count_landing_rows(), "kafka": kafka_end_offsets(), "cassandra": count_cassandra_rows()}
+            try:
+                counts = {"postgres": count_landing_rows(), "kafka": kafka_end_offsets(), "cassandra": count_cassandra_rows()}
+            except Exception as err:  # a stage restarting, or Cassandra's whole-table count timing out under load
+                if time.monotonic() > deadline:
+                    raise AirflowFailException(f"the stage counts could not be read within PIPELINE_SETTLE_SECONDS: {err}") from None
+                print(f"could not count the stages yet ({type(err).__name__}: {err}); asking again")
+                time.sleep(5)
+                continue
             lag = {"kafka": counts["postgres"] - counts["kafka"], "cassandra": counts["postgres"] - counts["cassandra"]}
             if max(lag.values()) <= max_lag:
                 print(f"stages caught up (run {run.get('id')}, max lag {max_lag} rows):\n{stage_table(counts)}")

@@ -9,7 +9,10 @@ import { down, status } from './services/lifecycle';
 
 const REPO = path.resolve(__dirname, '..');
 process.env.CHECKPOINT_DISABLE = '1';
-const tiers = (process.env.RTDS_TEST_TIERS ?? 'unit python integration e2e deploy k8s').split(/\s+/).filter(Boolean);
+// The fault tier (faults) runs only when asked for: it is not yet green in one full run and takes
+// about half an hour (docs/FAULTS.md). RTDS_TEST_TIERS="faults" or `npm run test:faults` runs it.
+const DEFAULT_TIERS = 'unit python integration e2e deploy k8s';
+const tiers = (process.env.RTDS_TEST_TIERS ?? DEFAULT_TIERS).split(/\s+/).filter(Boolean);
 let passed = 0;
 let startedServices = false;
 
@@ -48,11 +51,13 @@ async function main(): Promise<void> {
   await tier('python', bin('ts-node'), ['scripts/services/python-tests.ts']);
   // Stop the local services afterwards only if these tiers start them: a developer's running
   // services (npm run services:up) are left as they were.
-  if (tiers.includes('integration') || tiers.includes('e2e')) {
+  if (['integration', 'e2e', 'faults'].some((t) => tiers.includes(t))) {
     startedServices = !(await status({ log: () => undefined }).catch(() => [])).some((r) => r.state === 'running');
   }
   await tier('integration', bin('jest'), ['--ci', '--selectProjects', 'integration', '--runInBand']);
   await tier('e2e', bin('jest'), ['--ci', '--selectProjects', 'e2e', '--runInBand']);
+  // The fault tier shares the services e2e left up (its teardown stops only what it started itself).
+  await tier('faults', bin('jest'), ['--ci', '--selectProjects', 'faults', '--runInBand']);
   await stopServices();
   if (fs.existsSync(path.join(REPO, 'test/deploy/deploy.test.ts'))) await tier('deploy', bin('jest'), ['--ci', '--selectProjects', 'deploy', '--runInBand']);
   // Brings the project's cluster up, deploys on it and takes both down again (its last test checks the host is as found).

@@ -23,11 +23,16 @@ export const PIPELINE_SERVICES = ['postgres', 'zookeeper', 'kafka', 'schema-regi
 
 /** A background workload of the local pipeline (pid and log under `.rtds/<name>/`). */
 export interface PipelineProcess {
-  readonly name: 'source' | 'relay' | 'users-stream';
+  readonly name: 'source' | 'ingest' | 'relay' | 'users-stream';
   readonly pid?: number;
   readonly alive: boolean;
   readonly reused: boolean;
   readonly log: string;
+}
+
+/** The ingest service's control API (the DAG's INGEST_URL). @default 18000 */
+export function ingestPort(): number {
+  return localPort(LOCAL_PORTS.ingest);
 }
 
 /** The pipeline's randomuser-compatible source. @default 18100 */
@@ -73,7 +78,7 @@ async function waitHealthy(name: string, url: string, pid: number, logFile: stri
 
 
 async function ensureWorkload(
-  name: 'source' | 'relay',
+  name: 'source' | 'ingest' | 'relay',
   args: readonly string[],
   port: number,
   portVariable: string,
@@ -87,6 +92,16 @@ async function ensureWorkload(
   const pid = spawnDaemon({ command: cmd.command, args: cmd.args, cwd: REPO, env: { ...env, HTTP_PORT: String(port) }, ...f });
   await waitHealthy(name, `http://127.0.0.1:${port}/healthz`, pid, f.logFile, 120_000);
   return { name, pid, alive: true, reused: false, log: f.logFile };
+}
+
+/** The relay on the local services, started unless it runs (also after it crashed: its pid is then stale). */
+export function ensureRelay(endpoints: LocalEndpoints): Promise<PipelineProcess> {
+  return ensureWorkload('relay', ['relay'], relayPort(), 'RTDS_RELAY_PORT', { ...workloadEnv(endpoints), KAFKA_TOPIC: localTopics().users });
+}
+
+/** `ingest serve` on the local services, where the Airflow DAG's INGEST_URL points; started unless it runs. */
+export function ensureIngest(endpoints: LocalEndpoints): Promise<PipelineProcess> {
+  return ensureWorkload('ingest', ['ingest', 'serve'], ingestPort(), 'RTDS_INGEST_PORT', { ...workloadEnv(endpoints, localTopics().users), RANDOMUSER_URL: sourceUrl() });
 }
 
 export interface EnsureOptions {
@@ -117,7 +132,7 @@ export async function ensurePipeline(opts: EnsureOptions = {}): Promise<{ endpoi
   // The rate limit protects a shared source from a runaway client; ingest asks one page per 5,000 users.
   const source = await ensureWorkload('source', ['source', 'serve'], sourcePort(), 'RTDS_SOURCE_PORT', { ...env, SOURCE_RATE_LIMIT: process.env.SOURCE_RATE_LIMIT ?? '1000' });
   say(`source: ${source.reused ? 'reused' : 'started'} pid ${source.pid} on ${sourceUrl()}`);
-  const relay = await ensureWorkload('relay', ['relay'], relayPort(), 'RTDS_RELAY_PORT', { ...env, KAFKA_TOPIC: localTopics().users });
+  const relay = await ensureRelay(endpoints);
   say(`relay: ${relay.reused ? 'reused' : 'started'} pid ${relay.pid}, health on http://127.0.0.1:${relayPort()}/healthz`);
   const ctx = createContext({ log: say });
   const stream = usersStreamFiles(ctx);
@@ -142,10 +157,11 @@ export function pipelineProcesses(): PipelineProcess[] {
   });
 }
 
-/** Stops the source, the relay and the Spark job (the services keep running). */
+/** Stops the source, ingest, the relay and the Spark job (the services keep running). */
 export async function stopPipeline(): Promise<void> {
   await stopPid(files(USERS_STREAM).pidFile, 30_000);
   await stopPid(files('relay').pidFile, 15_000);
+  await stopPid(files('ingest').pidFile, 15_000);
   await stopPid(files('source').pidFile, 5_000);
 }
 

@@ -126,6 +126,9 @@ export class Airflow extends DaemonService {
       AIRFLOW__API_AUTH__JWT_SECRET: ctx.secrets.get('airflow.jwt-secret'),
       AIRFLOW__LOGGING__BASE_LOG_FOLDER: path.join(this.dataDir(ctx), 'task-logs'),
       AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL: '30',
+      // Tasks of a crashed scheduler are found and retried within a minute, not the default five.
+      AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL: '30',
+      AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT: '60',
       INGEST_URL: process.env.INGEST_URL || `http://127.0.0.1:${localPort(LOCAL_PORTS.ingest)}`,
       ...pipeline,
       ...passThrough,
@@ -203,15 +206,7 @@ export class Airflow extends DaemonService {
       pidFile: this.pidFile(ctx),
       env,
     });
-    for (const component of COMPONENTS) {
-      spawnDaemon({
-        command: this.airflowBin(ctx),
-        args: [component],
-        logFile: path.join(this.dataDir(ctx), `${component}.log`),
-        pidFile: this.componentPidFile(ctx, component),
-        env,
-      });
-    }
+    for (const component of COMPONENTS) this.startComponent(ctx, component, env);
     await waitFor('airflow', () => this.healthy(ctx), {
       timeoutMs: 180_000,
       intervalMs: 1000,
@@ -219,6 +214,35 @@ export class Airflow extends DaemonService {
       hint: () => this.logTail(ctx),
     });
     ctx.log(`airflow: api-server, scheduler and dag-processor up in ${Math.round((Date.now() - started) / 1000)} s (${this.url(ctx)})`);
+  }
+
+  private startComponent(ctx: ServiceContext, component: (typeof COMPONENTS)[number], env = this.airflowEnv(ctx)): void {
+    spawnDaemon({
+      command: this.airflowBin(ctx),
+      args: [component],
+      logFile: path.join(this.dataDir(ctx), `${component}.log`),
+      pidFile: this.componentPidFile(ctx, component),
+      env,
+    });
+  }
+
+  private deadComponents(ctx: ServiceContext): Array<(typeof COMPONENTS)[number]> {
+    return COMPONENTS.filter((c) => {
+      const pid = readPid(this.componentPidFile(ctx, c));
+      return pid === undefined || !isAlive(pid);
+    });
+  }
+
+  /** A crashed scheduler or dag-processor is started again beside the running api-server (`services:up`). */
+  async recover(ctx: ServiceContext): Promise<boolean> {
+    const api = readPid(this.pidFile(ctx));
+    if (api === undefined || !isAlive(api)) return false;
+    const dead = this.deadComponents(ctx);
+    for (const component of dead) {
+      ctx.log(`airflow: the ${component} is not running; starting it again`);
+      this.startComponent(ctx, component);
+    }
+    return dead.length > 0;
   }
 
   /** Healthy when the API answers and reports the metadata DB, scheduler and dag-processor healthy. */
@@ -235,10 +259,7 @@ export class Airflow extends DaemonService {
 
   async status(ctx: ServiceContext): Promise<ServiceStatus> {
     const base = await super.status(ctx);
-    const down = COMPONENTS.filter((c) => {
-      const pid = readPid(this.componentPidFile(ctx, c));
-      return pid === undefined || !isAlive(pid);
-    });
+    const down = this.deadComponents(ctx);
     if (base.state === 'running' && down.length) {
       return { ...base, state: 'unhealthy', detail: `${down.join(' and ')} not running (see ${this.dataDir(ctx)})` };
     }

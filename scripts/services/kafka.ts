@@ -104,18 +104,32 @@ export class Kafka extends DaemonService {
       this.formatStorage(ctx, lib, config, logging);
     }
     fs.writeFileSync(this.modeFile(ctx), ctx.kafkaMode + '\n');
-    const pid = spawnDaemon({
-      command: javaBin(),
-      args: [...jvmOptions('512m'), logging, '-cp', `${lib}/*`, 'kafka.Kafka', config],
-      logFile: this.logFile(ctx),
-      pidFile: this.pidFile(ctx),
-    });
-    await waitFor(`kafka (${ctx.kafkaMode}) on 127.0.0.1:${broker.port}`, () => this.healthy(ctx), {
-      timeoutMs: 120_000,
-      intervalMs: 1000,
-      alive: () => isAlive(pid),
-      hint: () => this.logTail(ctx),
-    });
+    // A broker that crashed leaves its ZooKeeper registration until its session expires (18 s):
+    // a broker started before that exits with NodeExists, and is started again a little later.
+    for (let attempt = 1; ; attempt++) {
+      const logStart = fs.existsSync(this.logFile(ctx)) ? fs.statSync(this.logFile(ctx)).size : 0;
+      const pid = spawnDaemon({
+        command: javaBin(),
+        args: [...jvmOptions('512m'), logging, '-cp', `${lib}/*`, 'kafka.Kafka', config],
+        logFile: this.logFile(ctx),
+        pidFile: this.pidFile(ctx),
+      });
+      try {
+        await waitFor(`kafka (${ctx.kafkaMode}) on 127.0.0.1:${broker.port}`, () => this.healthy(ctx), {
+          timeoutMs: 120_000,
+          intervalMs: 1000,
+          alive: () => isAlive(pid),
+          hint: () => this.logTail(ctx),
+        });
+        return;
+      } catch (err) {
+        const registered = ctx.kafkaMode === 'zookeeper' && !isAlive(pid)
+          && fs.readFileSync(this.logFile(ctx), 'utf8').slice(logStart).includes('NodeExistsException');
+        if (!registered || attempt >= 4) throw err;
+        ctx.log('kafka: the crashed broker is still registered in ZooKeeper; starting again once its session expires');
+        await sleep(10_000);
+      }
+    }
   }
 
   private log4j1(dir: string): string {

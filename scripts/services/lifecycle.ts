@@ -88,6 +88,7 @@ export async function bringUp(ctx: ServiceContext, selected: readonly LocalServi
     await service.provision(ctx);
     const t1 = Date.now();
     let status = await service.status(ctx);
+    if (status.state === 'unhealthy' && service.recover && (await service.recover(ctx))) status = await service.status(ctx);
     if (status.state === 'unhealthy') {
       // Perhaps still starting (another `up`, or a restart): give it a moment before failing.
       for (let i = 0; i < 60 && status.state === 'unhealthy'; i++) {

@@ -60,6 +60,8 @@ export interface LocalService {
   status(ctx: ServiceContext): Promise<ServiceStatus>;
   /** A real request to the service (SQL, metadata, HTTP...), true when it answers. */
   healthy(ctx: ServiceContext): Promise<boolean>;
+  /** Starts again the parts that crashed while the rest runs (a Spark worker, an Airflow component); true when it did. */
+  recover?(ctx: ServiceContext): Promise<boolean>;
   /** Run after `start` or when reused: create databases, topics, roles. Idempotent. */
   prepare?(ctx: ServiceContext): Promise<void>;
   /** Its entries of endpoints.json. */

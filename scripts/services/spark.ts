@@ -69,12 +69,11 @@ export class Spark extends DaemonService {
 
   async start(ctx: ServiceContext): Promise<void> {
     for (const p of this.ports(ctx)) await assertPortFree('spark', p.name, p.port, p.env);
-    const sparkClass = path.join(sparkHome(ctx), 'bin', 'spark-class');
     const env = this.env(ctx);
     fs.mkdirSync(env.SPARK_WORKER_DIR, { recursive: true });
     const started = Date.now();
     const master = spawnDaemon({
-      command: sparkClass,
+      command: path.join(sparkHome(ctx), 'bin', 'spark-class'),
       args: [
         'org.apache.spark.deploy.master.Master',
         '--host', '127.0.0.1',
@@ -90,8 +89,15 @@ export class Spark extends DaemonService {
       alive: () => isAlive(master),
       hint: () => this.logTail(ctx),
     });
+    await this.startWorker(ctx);
+    ctx.log(`spark: master + worker up in ${((Date.now() - started) / 1000).toFixed(1)} s (${this.uiUrl(ctx)})`);
+  }
+
+  /** Starts the worker against the running master and waits until the master counts it. */
+  private async startWorker(ctx: ServiceContext): Promise<void> {
+    const env = this.env(ctx);
     const worker = spawnDaemon({
-      command: sparkClass,
+      command: path.join(sparkHome(ctx), 'bin', 'spark-class'),
       args: [
         'org.apache.spark.deploy.worker.Worker',
         this.masterUrl(ctx),
@@ -111,7 +117,16 @@ export class Spark extends DaemonService {
       alive: () => isAlive(worker),
       hint: () => fs.readFileSync(this.workerLogFile(ctx), 'utf8').trimEnd().split('\n').slice(-20).join('\n'),
     });
-    ctx.log(`spark: master + worker up in ${((Date.now() - started) / 1000).toFixed(1)} s (${this.uiUrl(ctx)})`);
+  }
+
+  /** A crashed worker is started again beside the running master (`services:up` after a worker crash). */
+  async recover(ctx: ServiceContext): Promise<boolean> {
+    const master = readPid(this.pidFile(ctx));
+    const worker = readPid(this.workerPidFile(ctx));
+    if (master === undefined || !isAlive(master) || (worker !== undefined && isAlive(worker))) return false;
+    ctx.log('spark: the worker is not running; starting it again');
+    await this.startWorker(ctx);
+    return true;
   }
 
   /** The master's JSON status (`status`, `aliveworkers`...), undefined when it does not answer. */

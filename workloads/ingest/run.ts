@@ -6,6 +6,7 @@ import { BatchOutcome, landBatch } from './landing';
 import { sortBatch } from './normalize';
 import { copyRows } from './copy-text';
 import { randomSeed } from '../source/generate';
+import { keepRunAlive } from './lease';
 
 /** The real API's per-request ceiling. */
 export const MAX_BATCH = 5000;
@@ -103,7 +104,7 @@ async function saveRun(pool: Pool, s: RunStatus): Promise<void> {
   const { id, seed, users, state, error, ...counts } = s;
   await pool.query(
     `INSERT INTO ingest_runs (id, seed, users, state, counts, error, started_at, finished_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
-     ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, counts = EXCLUDED.counts, error = EXCLUDED.error, finished_at = EXCLUDED.finished_at`,
+     ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, counts = EXCLUDED.counts, error = EXCLUDED.error, finished_at = EXCLUDED.finished_at, heartbeat_at = now()`,
     [id, seed, users, state, JSON.stringify(counts), error ?? null, s.startedAt, s.finishedAt ?? null],
   ).catch((e: Error) => log('warn', 'ingest', 'could not record run status', { run: id, error: e.message }));
 }
@@ -120,6 +121,7 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
   const { pool, sourceUrl } = props;
   const batch = status.batchSize;
   await saveRun(pool, status);
+  const stopHeartbeat = keepRunAlive(pool, status.id);
   const fetchOne = (page: number) => fetchPage(sourceUrl, { results: batch, seed: status.seed, page, nat: props.nat }, { ...props.fetch, signal: props.signal });
   // Pages are requested in order and written in order; up to `prefetch` are in flight.
   const ahead: ReturnType<typeof fetchOne>[] = [];
@@ -185,6 +187,7 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
     status.error = (e as Error).message;
     log('error', 'ingest', 'run failed', { run: status.id, page: status.pagesDone + 1, error: status.error });
   }
+  stopHeartbeat();
   status.finishedAt = new Date().toISOString();
   await saved;
   await saveRun(pool, status);

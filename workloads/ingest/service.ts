@@ -5,6 +5,7 @@ import { log } from '../shared/log';
 import { exposition, IngestMetrics } from '../shared/metrics';
 import { checkRunRequest, MAX_BATCH, newRunStatus, runIngest, RunStatus } from './run';
 import { FetchProps } from './fetch';
+import { failAbandonedRuns, HEARTBEAT_SECONDS } from './lease';
 
 export interface IngestServiceProps {
   readonly pool: Pool;
@@ -83,7 +84,8 @@ export async function startIngestService(props: IngestServiceProps): Promise<Run
       if (m && req.method === 'GET') {
         const run = runs.get(m[1]);
         if (run) return sendJson(res, 200, run);
-        // A run from before a restart of this service.
+        // A run from before a restart of this service (failed if its process is gone).
+        await sweep();
         const row = await props.pool.query('SELECT id, seed, users, state, counts, error FROM ingest_runs WHERE id = $1', [m[1]]).catch(() => ({ rows: [] as Record<string, unknown>[] }));
         if (row.rows.length === 0) return sendJson(res, 404, { error: `no run with id ${m[1]}` });
         const r = row.rows[0] as { id: string; seed: string; users: number; state: string; counts: Record<string, unknown>; error: string | null };
@@ -94,11 +96,17 @@ export async function startIngestService(props: IngestServiceProps): Promise<Run
       sendJson(res, 400, { error: (e as Error).message });
     }
   });
+  // Runs of a process that died (this service before a restart, another replica) end `failed`.
+  const sweep = () => failAbandonedRuns(props.pool, [...runs.values()].filter((r) => r.state === 'running').map((r) => r.id)).catch((e: Error) => log('warn', 'ingest', 'could not check for abandoned runs', { error: e.message }));
+  await sweep();
+  const sweeper = setInterval(sweep, HEARTBEAT_SECONDS * 1000);
+  sweeper.unref();
   const port = await listen(server, props.port ?? 8000, props.host);
   log('info', 'ingest', 'control API listening', { port });
   return {
     port,
     async close() {
+      clearInterval(sweeper);
       shutdown.abort('the ingest service is shutting down');
       await close(server);
       await queue.catch(() => undefined);

@@ -40,7 +40,7 @@ describe('workloads: migrations on disk', () => {
   test('postgres and cassandra migrations are numbered in order', () => {
     const pgm = readMigrations(assetPath('migrations/postgres'), '.sql');
     const cql = readMigrations(assetPath('migrations/cassandra'), '.cql');
-    expect(pgm.ok && pgm.value.map((m) => m.version)).toEqual([1, 2]);
+    expect(pgm.ok && pgm.value.map((m) => m.version)).toEqual([1, 2, 3]);
     expect(cql.ok && cql.value[0].name).toBe('created_users');
   });
 
