@@ -45,6 +45,13 @@ async function tier(name: string, command: string, args: string[]): Promise<void
 }
 
 const bin = (name: string) => path.join(REPO, 'node_modules', '.bin', name);
+/**
+ * The tiers on real servers, one test file at a time. --forceExit: after a green run of the e2e or
+ * deploy tier, in which Cassandra was restarted, jest once waited forever with no socket and no
+ * child left (a timer of cassandra-driver's reconnection, not yet pinned down); the results are
+ * already reported then, so ending the process loses nothing.
+ */
+const onServers = (project: string) => ['--ci', '--selectProjects', project, '--runInBand', '--forceExit'];
 
 async function main(): Promise<void> {
   await tier('unit', bin('jest'), ['--ci', '--selectProjects', 'unit']);
@@ -54,14 +61,14 @@ async function main(): Promise<void> {
   if (['integration', 'e2e', 'faults'].some((t) => tiers.includes(t))) {
     startedServices = !(await status({ log: () => undefined }).catch(() => [])).some((r) => r.state === 'running');
   }
-  await tier('integration', bin('jest'), ['--ci', '--selectProjects', 'integration', '--runInBand']);
-  await tier('e2e', bin('jest'), ['--ci', '--selectProjects', 'e2e', '--runInBand']);
+  await tier('integration', bin('jest'), onServers('integration'));
+  await tier('e2e', bin('jest'), onServers('e2e'));
   // The fault tier shares the services e2e left up (its teardown stops only what it started itself).
-  await tier('faults', bin('jest'), ['--ci', '--selectProjects', 'faults', '--runInBand']);
+  await tier('faults', bin('jest'), onServers('faults'));
   await stopServices();
-  if (fs.existsSync(path.join(REPO, 'test/deploy/deploy.test.ts'))) await tier('deploy', bin('jest'), ['--ci', '--selectProjects', 'deploy', '--runInBand']);
+  if (fs.existsSync(path.join(REPO, 'test/deploy/deploy.test.ts'))) await tier('deploy', bin('jest'), onServers('deploy'));
   // Brings the project's cluster up, deploys on it and takes both down again (its last test checks the host is as found).
-  await tier('k8s', bin('jest'), ['--ci', '--selectProjects', 'k8s', '--runInBand']);
+  await tier('k8s', bin('jest'), onServers('k8s'));
   console.log(`== done: ${tiers.join(' ')}`);
   console.log(`${passed} passed, 0 failed`);
 }
