@@ -21,7 +21,7 @@ describe('migrations against the real databases', () => {
     const runs = await Promise.all([migratePostgres(db.cfg), migratePostgres(db.cfg)]);
     expect(runs.map((r) => r.applied)).toEqual([[], []]);
     const rows = await db.pool.query('SELECT version, name FROM schema_migrations ORDER BY version');
-    expect(rows.rows).toEqual([{ version: 1, name: 'landing' }, { version: 2, name: 'landing_notify' }]);
+    expect(rows.rows).toEqual([{ version: 1, name: 'landing' }, { version: 2, name: 'landing_notify' }, { version: 3, name: 'ingest_runs_heartbeat' }]);
   });
 
   test('cassandra: keyspace spark_streams and table created_users exist after migrate, and a rerun applies nothing', async () => {
