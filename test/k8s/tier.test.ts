@@ -184,8 +184,10 @@ describe(`npm run up -- --target kubernetes on the project's cluster (profile '$
       const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
       docker('network', 'create', name);
       try {
+        // The server reads the whole request before it answers: closing with unread bytes sends a
+        // reset, which can reach the client before it has read the answer.
         docker('run', '-d', '--name', `${name}-web`, '--network', name, image, 'perl', '-e',
-          'use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 4, ReuseAddr => 1) or die; while (my $c = $s->accept) { <$c>; print $c "HTTP/1.0 200 OK\\r\\n\\r\\nhello\\n"; close $c }');
+          'use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalPort => 8080, Listen => 4, ReuseAddr => 1) or die; while (my $c = $s->accept) { while (my $l = <$c>) { last if $l =~ /^\\r?$/ } print $c "HTTP/1.0 200 OK\\r\\n\\r\\nhello\\n"; close $c }');
         const answer = docker('run', '--rm', '--network', name, image, 'bash', '-c',
           `for i in $(seq 50); do exec 3<>/dev/tcp/${name}-web/8080 && break; sleep 0.2; done; printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3; cat <&3`);
         expect(answer).toContain('HTTP/1.0 200 OK');
