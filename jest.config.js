@@ -13,7 +13,8 @@ const project = (name, extra = {}) => ({
 
 module.exports = {
   projects: [
-    project('unit'),
+    // A synth of both stacks takes seconds; on a busy machine more than jest's 5 s default.
+    project('unit', { testTimeout: 30_000 }),
     project('integration', { globalSetup: '<rootDir>/test/integration/global-setup.ts' }),
     project('e2e', { globalSetup: '<rootDir>/test/integration/global-setup.ts' }),
     project('faults', { globalSetup: '<rootDir>/test/faults/global-setup.ts', globalTeardown: '<rootDir>/test/faults/global-teardown.ts' }),
