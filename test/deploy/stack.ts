@@ -4,7 +4,7 @@
 import { execFileSync } from 'child_process';
 import { Client as PgClient } from 'pg';
 import { Client as CassandraClient } from 'cassandra-driver';
-import { PORTS } from '../../config/facts';
+import { CASSANDRA_KEYSPACE, CASSANDRA_TABLE, PORTS } from '../../config/facts';
 import { cassandraClient } from '../../workloads/shared/cassandra';
 import { differences, Row, storedRows } from '../shared/landed';
 import { until } from '../shared/until';
@@ -112,7 +112,7 @@ export class DeployedStack {
     const ids = landed.map((r) => String(r.id));
     let left: string[] = [];
     await until(`${landed.length} landed users in Cassandra as they landed`, timeoutMs, async () => {
-      left = differences(landed, await storedRows(this.cassandra, 'spark_streams.created_users', ids));
+      left = differences(landed, await storedRows(this.cassandra, `${CASSANDRA_KEYSPACE}.${CASSANDRA_TABLE}`, ids));
       return left.length === 0 ? true : undefined;
     }).catch(() => undefined);
     return left;

@@ -6,6 +6,7 @@ import { randomBytes } from 'crypto';
 import { LocalEndpoints } from '../../scripts/services/endpoints';
 import { sleep } from '../../scripts/services/process';
 import { Connections, countRows, localTopics, topicEndOffsets, USERS_TABLE } from '../../scripts/local/measure';
+import { differences, Row, storedRows } from '../shared/landed';
 import { ingestPort } from '../../scripts/local/pipeline';
 import { Target, TARGETS, crash, ensureWorkloads, restart } from './crash';
 import { dagRunState, triggerUserPipeline } from './airflow-runs';
@@ -62,29 +63,11 @@ const finished = (c: Connections, id: string) => until(`ingest run ${id} to end 
   return r && r.state !== 'running' ? r : undefined;
 }, 10 * 60_000, async () => JSON.stringify(await runRow(c, id)));
 
-const TEXTS = ['first_name', 'last_name', 'gender', 'address', 'post_code', 'email', 'username', 'phone', 'picture', 'nat'] as const;
-const TIMES = ['dob', 'registered_date', 'ingested_at'] as const;
-
-/** Ids of `rows` missing from Cassandra, and the first field that differs from its landed record. */
-async function compareWithCassandra(c: Connections, rows: Record<string, unknown>[]): Promise<{ missing: string[]; differ: string[] }> {
-  const missing: string[] = [];
-  const differ: string[] = [];
-  const chunks: Record<string, unknown>[][] = [];
-  for (let i = 0; i < rows.length; i += 200) chunks.push(rows.slice(i, i + 200));
-  for (let i = 0; i < chunks.length; i += 8) {
-    await Promise.all(chunks.slice(i, i + 8).map(async (chunk) => {
-      const got = await c.cassandra.execute(`SELECT * FROM ${USERS_TABLE} WHERE id IN ?`, [chunk.map((r) => r.id)], { prepare: true, fetchSize: 500 });
-      const byId = new Map(got.rows.map((r) => [String(r.get('id')), r]));
-      for (const l of chunk) {
-        const s = byId.get(String(l.id));
-        if (!s) { missing.push(String(l.id)); continue; }
-        const bad = TEXTS.find((f) => s.get(f) !== l[f])
-          ?? TIMES.find((f) => (s.get(f) as Date).getTime() !== (l[f] as Date).getTime())
-          ?? (Number(s.get('landing_seq')) !== Number(l.seq) ? 'landing_seq' : undefined);
-        if (bad) differ.push(`${String(l.id)}.${bad}`);
-      }
-    }));
-  }
+/** Ids of `rows` missing from Cassandra, and every other way Cassandra differs from the landed records. */
+async function compareWithCassandra(c: Connections, rows: Row[]): Promise<{ missing: string[]; differ: string[] }> {
+  const stored = await storedRows(c.cassandra, USERS_TABLE, rows.map((r) => String(r.id)));
+  const missing = rows.map((r) => String(r.id)).filter((id) => !stored.has(id));
+  const differ = differences(rows.filter((r) => stored.has(String(r.id))), stored);
   return { missing, differ };
 }
 

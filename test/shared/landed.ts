@@ -12,12 +12,16 @@ export function asRow(row: types.Row): Row {
   return Object.fromEntries(row.keys().map((k) => [k, row.get(k)]));
 }
 
-/** Cassandra's rows of `table` for `ids` (100 per query), by id. */
+/** Cassandra's rows of `table` for `ids` (200 per query, 8 queries at a time), by id. */
 export async function storedRows(cql: CassandraClient, table: string, ids: readonly string[]): Promise<Map<string, Row>> {
   const stored = new Map<string, Row>();
-  for (let i = 0; i < ids.length; i += 100) {
-    const rows = await cql.execute(`SELECT * FROM ${table} WHERE id IN ?`, [ids.slice(i, i + 100)], { prepare: true });
-    for (const row of rows.rows) stored.set(String(row.get('id')), asRow(row));
+  const chunks: string[][] = [];
+  for (let i = 0; i < ids.length; i += 200) chunks.push(ids.slice(i, i + 200));
+  for (let i = 0; i < chunks.length; i += 8) {
+    await Promise.all(chunks.slice(i, i + 8).map(async (chunk) => {
+      const rows = await cql.execute(`SELECT * FROM ${table} WHERE id IN ?`, [chunk], { prepare: true, fetchSize: 500 });
+      for (const row of rows.rows) stored.set(String(row.get('id')), asRow(row));
+    }));
   }
   return stored;
 }
