@@ -10,6 +10,7 @@ import { setQuiet } from '../../workloads/shared/log';
 import { writeFaultTable } from './fault-table';
 import { startedMarkers } from './global-setup';
 import { Outcome, Scenario, runScenario, scenarioName } from './scenario';
+import { DISK_FULL_EXPECTED, DISK_FULL_SCENARIO, runDiskFull } from './disk-full';
 
 jest.setTimeout(30 * 60_000);
 
@@ -38,7 +39,10 @@ const picked = (process.env.RTDS_FAULT_SCENARIOS ?? '').split(',').map((x) => x.
 const MODE = createContext({ log: () => undefined }).kafkaMode;
 const MATRIX = SCENARIOS.filter((s) => MODE === 'zookeeper' || !s.targets.includes('zookeeper'));
 const RUN = picked.length ? MATRIX.filter((s) => picked.includes(scenarioName(s))) : MATRIX;
-if (picked.length && RUN.length !== picked.length) throw new Error(`RTDS_FAULT_SCENARIOS names unknown scenarios; known in Kafka ${MODE} mode: ${MATRIX.map(scenarioName).join(', ')}`);
+const DISK_FULL = picked.length === 0 || picked.includes(DISK_FULL_SCENARIO);
+if (picked.length && RUN.length + (DISK_FULL ? 1 : 0) !== picked.length) {
+  throw new Error(`RTDS_FAULT_SCENARIOS names unknown scenarios; known in Kafka ${MODE} mode: ${[...MATRIX.map(scenarioName), DISK_FULL_SCENARIO].join(', ')}`);
+}
 
 let e: LocalEndpoints;
 let conn: Connections;
@@ -57,18 +61,27 @@ beforeAll(async () => {
 afterAll(async () => {
   await conn?.close();
   // The whole matrix's table, failures included (an honest table beats none); not for a pick.
-  if (RUN === MATRIX) writeFaultTable(outcomes, MODE, (Date.now() - started) / 1000);
+  if (!picked.length) writeFaultTable(outcomes, MODE, (Date.now() - started) / 1000);
   for (const o of outcomes) process.stderr.write(`[faults] ${o.scenario}: ${o.convergenceSeconds.toFixed(1)} s: ${o.observed}\n`);
   setQuiet(false);
 });
 
 describe('the pipeline survives crashes of its services and workloads (SIGKILL while 50,000 users are in flight)', () => {
-  test.each(RUN.map((s) => [scenarioName(s), s] as const))('%s: nothing lost, nothing dead-lettered, the run status true', async (name, s) => {
+  if (RUN.length) test.each(RUN.map((s) => [scenarioName(s), s] as const))('%s: nothing lost, nothing dead-lettered, the run status true', async (name, s) => {
     try {
       outcomes.push(await runScenario(s, conn, e, (m) => process.stderr.write(`[faults] ${m}\n`)));
     } catch (err) {
       outcomes.push({ scenario: name, expected: s.expected, observed: `FAILED: ${(err as Error).message}`, convergenceSeconds: NaN });
       process.stderr.write(`[faults] ${name}: FAILED: ${(err as Error).stack}\n`);
+      throw err;
+    }
+  });
+
+  (DISK_FULL ? test : test.skip)(`${DISK_FULL_SCENARIO}: the ingest fails naming the cause, no page half written, a rerun lands the rest exactly once`, async () => {
+    try {
+      outcomes.push(await runDiskFull((m) => process.stderr.write(`[faults] ${m}\n`)));
+    } catch (err) {
+      outcomes.push({ scenario: DISK_FULL_SCENARIO, expected: DISK_FULL_EXPECTED, observed: `FAILED: ${(err as Error).message}`, convergenceSeconds: NaN });
       throw err;
     }
   });

@@ -9,11 +9,14 @@ export const HEARTBEAT_SECONDS = 5;
 /** Seconds without a heartbeat after which a `running` run is taken as abandoned. */
 export const LEASE_SECONDS = 30;
 
-/** Touches the run's heartbeat until the returned function is called. */
-export function keepRunAlive(pool: Pool, runId: string): () => void {
+/** Touches the run's heartbeat until the returned function is called; `onError` hears each failed touch. */
+export function keepRunAlive(pool: Pool, runId: string, onError: (e: Error) => void = () => undefined): () => void {
   const beat = () =>
     pool.query(`UPDATE ingest_runs SET heartbeat_at = now() WHERE id = $1 AND state = 'running'`, [runId])
-      .catch((e: Error) => log('warn', 'ingest', 'could not touch the run heartbeat', { run: runId, error: e.message }));
+      .catch((e: Error) => {
+        onError(e);
+        log('warn', 'ingest', 'could not touch the run heartbeat', { run: runId, error: e.message });
+      });
   const timer = setInterval(beat, HEARTBEAT_SECONDS * 1000);
   timer.unref();
   return () => clearInterval(timer);

@@ -75,8 +75,26 @@ export function checkRunRequest(users: unknown, seed: unknown, batchSize: unknow
   return undefined;
 }
 
-/** Errors after which the same transaction may succeed: connection loss, shutdown, serialization. */
+/**
+ * PostgreSQL's disk is full: SQLSTATE 53100 (disk_full, what the server sends for ENOSPC on a data
+ * file or on its WAL). Retrying the page cannot help until someone frees space; when the WAL could
+ * not be written the server has stopped (PANIC) and must be started again.
+ */
+export function isDiskFull(e: unknown): boolean {
+  return (e as { code?: string }).code === '53100' || /No space left on device/i.test((e as Error).message ?? '');
+}
+
+/** A page's transaction refused because PostgreSQL's disk is full; the run stops with a message that says so. */
+export class DiskFullError extends Error {
+  constructor(readonly page: number, readonly cause: Error, then?: Error) {
+    super(`PostgreSQL is out of disk space (SQLSTATE 53100 disk_full: ${cause.message}${then ? `; the page's write then failed with: ${then.message}` : ''})`);
+    this.name = 'DiskFullError';
+  }
+}
+
+/** Errors after which the same transaction may succeed: connection loss, shutdown, serialization, too many connections. */
 export function isTransientPgError(e: unknown): boolean {
+  if (isDiskFull(e)) return false;
   const code = (e as { code?: string }).code ?? '';
   const msg = (e as Error).message ?? '';
   return /^(08|57P|40|53)/.test(code) || /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|AI_AGAIN)$/.test(code)
@@ -92,6 +110,7 @@ async function landWithRetry(props: IngestRunProps, fn: () => Promise<BatchOutco
     try {
       return await fn();
     } catch (e) {
+      if (isDiskFull(e)) throw new DiskFullError(page, e as Error);
       if (!isTransientPgError(e) || attempt >= attempts) throw e;
       const delay = backoffMs(attempt - 1, base, 5000, Math.random);
       log('warn', 'ingest', 'landing write failed, retrying the whole page', { page, attempt, error: (e as Error).message, delayMs: delay });
@@ -100,13 +119,41 @@ async function landWithRetry(props: IngestRunProps, fn: () => Promise<BatchOutco
   }
 }
 
-async function saveRun(pool: Pool, s: RunStatus): Promise<void> {
+/** Upserts the run's row; false (logged) when PostgreSQL did not take it. */
+async function saveRun(pool: Pool, s: RunStatus, onError: (e: Error) => void = () => undefined): Promise<boolean> {
   const { id, seed, users, state, error, ...counts } = s;
-  await pool.query(
+  return pool.query(
     `INSERT INTO ingest_runs (id, seed, users, state, counts, error, started_at, finished_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
      ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, counts = EXCLUDED.counts, error = EXCLUDED.error, finished_at = EXCLUDED.finished_at, heartbeat_at = now()`,
     [id, seed, users, state, JSON.stringify(counts), error ?? null, s.startedAt, s.finishedAt ?? null],
-  ).catch((e: Error) => log('warn', 'ingest', 'could not record run status', { run: id, error: e.message }));
+  ).then(() => true, (e: Error) => {
+    onError(e);
+    log('warn', 'ingest', 'could not record run status', { run: id, error: e.message });
+    return false;
+  });
+}
+
+/** How long a finished run's status keeps being offered to a PostgreSQL that did not take it. */
+export const FINAL_STATUS_RETRY_MINUTES = 30;
+
+/**
+ * The run's last status. When PostgreSQL cannot take it (its disk is full, it is down), it is
+ * offered again every 5 s in the background, so that `ingest_runs` ends up saying how the run
+ * ended once the database is back (a lease sweep would otherwise say the process died). The
+ * timer does not keep a one-shot process alive; a replica's GET /runs/:id has it in memory meanwhile.
+ */
+async function saveFinalRun(pool: Pool, s: RunStatus, retryMinutes = FINAL_STATUS_RETRY_MINUTES): Promise<void> {
+  if (await saveRun(pool, s)) return;
+  const until = Date.now() + retryMinutes * 60_000;
+  const again = () => {
+    const timer = setTimeout(() => void saveRun(pool, s).then((ok) => {
+      if (ok) log('info', 'ingest', 'run status recorded after PostgreSQL came back', { run: s.id, state: s.state });
+      else if (Date.now() < until) again();
+      else log('error', 'ingest', 'run status never recorded: PostgreSQL did not take it', { run: s.id, state: s.state, minutes: retryMinutes });
+    }), 5000);
+    timer.unref();
+  };
+  again();
 }
 
 /**
@@ -120,8 +167,12 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
   if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 8) throw new Error(`prefetch must be an integer from 1 to 8, got ${JSON.stringify(prefetch)}`);
   const { pool, sourceUrl } = props;
   const batch = status.batchSize;
-  await saveRun(pool, status);
-  const stopHeartbeat = keepRunAlive(pool, status.id);
+  // The server's disk-full error goes to the one session that hit it; when that was the run's own
+  // status or heartbeat write, the page's write sees only the lost connection that follows.
+  let diskFull: Error | undefined;
+  const noteDiskFull = (e: Error) => { if (isDiskFull(e)) diskFull = e; };
+  await saveRun(pool, status, noteDiskFull);
+  const stopHeartbeat = keepRunAlive(pool, status.id, noteDiskFull);
   const fetchOne = (page: number) => fetchPage(sourceUrl, { results: batch, seed: status.seed, page, nat: props.nat }, { ...props.fetch, signal: props.signal });
   // Pages are requested in order and written in order; up to `prefetch` are in flight.
   const ahead: ReturnType<typeof fetchOne>[] = [];
@@ -160,7 +211,7 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
     status.quarantined += outcome.quarantined;
     status.pagesDone = page;
     const snapshot = { ...status };
-    saved = saved.then(() => saveRun(pool, snapshot));
+    saved = saved.then(async () => { await saveRun(pool, snapshot, noteDiskFull); });
     props.onProgress?.(status);
   };
   let writing: Promise<BatchOutcome> | undefined;
@@ -182,15 +233,19 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
     }
     if (writing) finish(status.pages, await writing);
     status.state = 'succeeded';
-  } catch (e) {
+  } catch (err) {
+    const e = !(err instanceof DiskFullError) && diskFull && isTransientPgError(err) ? new DiskFullError(status.pagesDone + 1, diskFull, err as Error) : err;
     status.state = 'failed';
-    status.error = (e as Error).message;
+    status.error = e instanceof DiskFullError
+      ? `${e.message}: page ${e.page} of ${status.pages} rolled back whole, ${status.inserted + status.alreadyLanded} users in ${status.pagesDone} pages landed before it. ` +
+        `Free space on the database server's disk (start PostgreSQL again if it stopped), then rerun with seed ${status.seed}: the landed pages are skipped and the rest lands once.`
+      : (e as Error).message;
     log('error', 'ingest', 'run failed', { run: status.id, page: status.pagesDone + 1, error: status.error });
   }
   stopHeartbeat();
   status.finishedAt = new Date().toISOString();
   await saved;
-  await saveRun(pool, status);
+  await saveFinalRun(pool, status);
   log('info', 'ingest', 'run finished', { ...status });
   return status;
 }
