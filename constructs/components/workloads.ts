@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ENV, kafkaClientEnv, PORTS, postgresClientEnv } from '../../config/facts';
+import { ENV, kafkaClientEnv, PORTS, postgresClientEnv, WORKLOAD_NODE_OPTIONS } from '../../config/facts';
 import { ComponentProps, workloadsImage } from './common';
 import { Postgres } from './postgres';
 import { Kafka } from './kafka';
@@ -103,7 +103,7 @@ export class Workloads extends Construct {
       kind: 'stateless',
       image,
       args: ['ingest', 'serve'],
-      env: { ...pgEnv, [ENV.randomuserUrl]: this.randomuserUrl, [ENV.httpPort]: String(INGEST_PORT) },
+      env: { ...pgEnv, [ENV.randomuserUrl]: this.randomuserUrl, [ENV.httpPort]: String(INGEST_PORT), [ENV.nodeOptions]: WORKLOAD_NODE_OPTIONS },
       secretEnv: pgSecret,
       ports: [{ name: 'http', containerPort: INGEST_PORT, hostPort: w.ingestHostPort }],
       health: healthz(INGEST_PORT),
@@ -121,7 +121,7 @@ export class Workloads extends Construct {
       kind: 'stateless',
       image,
       args: ['relay'],
-      env: { ...pgEnv, ...kafkaEnv, [ENV.httpPort]: String(RELAY_PORT) },
+      env: { ...pgEnv, ...kafkaEnv, [ENV.httpPort]: String(RELAY_PORT), [ENV.nodeOptions]: WORKLOAD_NODE_OPTIONS },
       secretEnv: pgSecret,
       ports: [{ name: 'http', containerPort: RELAY_PORT, hostPort: w.relayHostPort }],
       health: healthz(RELAY_PORT),

@@ -3,7 +3,7 @@
 // and `npm run status`. The figures come from the measuring library (measure.ts).
 import { ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
-import { LOCAL_PORTS, localPort } from '../../config/facts';
+import { LOCAL_PORTS, localPort, WORKLOAD_NODE_OPTIONS } from '../../config/facts';
 import type { RunStatus } from '../../workloads/ingest/run';
 import { migrateCassandra } from '../../workloads/migrate/cassandra';
 import { migratePostgres } from '../../workloads/migrate/postgres';
@@ -53,9 +53,12 @@ function files(name: string): { pidFile: string; logFile: string } {
   return processFiles(rtdsHome(), name);
 }
 
-/** Node 24 with ts-node (transpile only: types are checked by `npm run build`, not at every start). */
+/**
+ * Node 24 with ts-node (transpile only: types are checked by `npm run build`, not at every start),
+ * with the V8 flags the stacks give ingest and relay.
+ */
 export function workloadCommand(args: readonly string[]): { command: string; args: string[] } {
-  return { command: process.execPath, args: ['-r', 'ts-node/register/transpile-only', path.join(REPO, 'workloads', 'cli.ts'), ...args] };
+  return { command: process.execPath, args: [...WORKLOAD_NODE_OPTIONS.split(' '), '-r', 'ts-node/register/transpile-only', path.join(REPO, 'workloads', 'cli.ts'), ...args] };
 }
 
 async function httpOk(url: string): Promise<boolean> {

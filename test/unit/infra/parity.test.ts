@@ -133,7 +133,7 @@ describe('the parity reading sees what a service is', () => {
     expect(relay).toEqual({
       command: null,
       args: ['relay'],
-      env: ['HTTP_PORT', 'KAFKA_BOOTSTRAP_SERVERS', 'KAFKA_TOPIC', 'PGDATABASE', 'PGHOST', 'PGPASSWORD', 'PGPORT', 'PGUSER', 'SCHEMA_REGISTRY_URL'],
+      env: ['HTTP_PORT', 'KAFKA_BOOTSTRAP_SERVERS', 'KAFKA_TOPIC', 'NODE_OPTIONS', 'PGDATABASE', 'PGHOST', 'PGPASSWORD', 'PGPORT', 'PGUSER', 'SCHEMA_REGISTRY_URL'],
       health: 'http 8001/healthz',
       healthTiming: '20/10/5/6',
       volumes: [],
