@@ -11,11 +11,35 @@ import { sleep } from '../services/process';
 import { defaultCacheDir } from '../services/service';
 
 const SOCK = '/var/run/docker.sock';
+const PID_FILE = '/var/run/docker.pid';
 const log = (m: string) => process.stderr.write(`[dockerd.ts] ${m}\n`);
 
 async function engineVersion(): Promise<string | undefined> {
   const r = await $({ quiet: true, nothrow: true })`docker version --format ${'{{.Server.Version}}'}`;
   return r.exitCode === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * A dockerd that was killed (SIGKILL, a CI runner ending every process) leaves its pid file, and a
+ * new dockerd then refuses to start ("pid file found"). The file is removed when its pid is no
+ * live dockerd.
+ */
+function removeStalePidFile(): void {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(PID_FILE, 'utf8').trim());
+  } catch {
+    return;
+  }
+  let comm = '';
+  try {
+    comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    /* no such process */
+  }
+  if (comm === 'dockerd') return;
+  log(`removing ${PID_FILE}: pid ${pid} is ${comm ? `a ${comm}, not dockerd` : 'gone'} (a dockerd that was killed)`);
+  fs.rmSync(PID_FILE, { force: true });
 }
 
 /** Root runs it as is; anyone else through sudo. */
@@ -37,6 +61,7 @@ export async function ensureDockerd(): Promise<void> {
   const logFile = path.join(defaultCacheDir(), 'dockerd.log');
   if ((await $({ nothrow: true, quiet: true })`pgrep -x dockerd`).exitCode !== 0) {
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    if (process.getuid?.() === 0) removeStalePidFile();
     log(`starting dockerd (log: ${logFile})`);
     const out = fs.openSync(logFile, 'a');
     // Its own session: the engine must outlive the shell (and the test runner) that started it.
