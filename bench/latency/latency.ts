@@ -65,6 +65,8 @@ export async function latencyRun(e: LocalEndpoints, conn: Connections, seconds: 
   const pool = new Pool({ host: e.postgres.host, port: e.postgres.port, user: e.postgres.user, password: e.postgres.password, database: e.postgres.database, max: 4 });
   const perTick = Math.round((rate * TICK_MS) / 1000);
   const from = await partitionEndOffsets(conn.kafka, localTopics().users);
+  // Every read of the round's rows stays within the seq index's range from here (see runRows).
+  const afterSeq = Number((await conn.pg.query<{ max: string }>('SELECT coalesce(max(seq), 0) AS max FROM landing_users')).rows[0].max);
   const runIds: string[] = [];
   const t0 = Date.now();
   const pending: Promise<unknown>[] = [];
@@ -79,12 +81,10 @@ export async function latencyRun(e: LocalEndpoints, conn: Connections, seconds: 
   await Promise.all(pending);
   const landedSecs = (Date.now() - t0) / 1000;
   await pool.end();
-  const parts = await Promise.all(runIds.map((id) => runRows(conn.pg, id)));
-  const rows = { ids: parts.flatMap((p) => p.ids), seqs: parts.flatMap((p) => p.seqs), ingestedAtMs: parts.flatMap((p) => p.ingestedAtMs) };
-  const order = rows.seqs.map((_, i) => i).sort((a, b) => rows.seqs[a] - rows.seqs[b]);
-  const sorted = { ids: order.map((i) => rows.ids[i]), seqs: order.map((i) => rows.seqs[i]), ingestedAtMs: order.map((i) => rows.ingestedAtMs[i]) };
+  // One read for all the round's runs, in landing order.
+  const sorted = await runRows(conn.pg, runIds, afterSeq);
   const tracker = new CassandraTracker(conn.cassandra, sorted);
-  await waitForCassandra(conn, tracker, runIds, { streamPid, stallSeconds: 180, log: say, t0 });
+  await waitForCassandra(conn, tracker, runIds, { streamPid, stallSeconds: 180, log: say, t0, afterSeq });
   const all = tracker.latenciesMs();
   const sent = await kafkaTimestamps(conn, from);
   const toKafka: number[] = [];

@@ -73,10 +73,17 @@ export interface RunRows {
   readonly ingestedAtMs: number[];
 }
 
-export async function runRows(pg: Pool, runId: string): Promise<RunRows> {
+/**
+ * Rows of the runs, in landing order. `afterSeq` (the landing table's max(seq) before the runs
+ * started) bounds the read to the seq index's range: run_id has no index, and without it every
+ * call reads the whole table, which the bench's latency round, asking after hundreds of small runs
+ * on a table of millions, turned into CPU taken from the pipeline it was timing.
+ */
+export async function runRows(pg: Pool, runId: string | readonly string[], afterSeq = 0): Promise<RunRows> {
+  const ids = typeof runId === 'string' ? [runId] : [...runId];
   const r = await pg.query<{ id: string; seq: string; at: string }>(
-    `SELECT id, seq, (extract(epoch FROM ingested_at) * 1000)::bigint AS at FROM landing_users WHERE run_id = $1 ORDER BY seq`,
-    [runId],
+    `SELECT id, seq, (extract(epoch FROM ingested_at) * 1000)::bigint AS at FROM landing_users WHERE run_id = ANY($1)${afterSeq > 0 ? ' AND seq > $2' : ''} ORDER BY seq`,
+    afterSeq > 0 ? [ids, afterSeq] : [ids],
   );
   return { ids: r.rows.map((x) => x.id), seqs: r.rows.map((x) => Number(x.seq)), ingestedAtMs: r.rows.map((x) => Number(x.at)) };
 }
@@ -177,15 +184,17 @@ export interface StageCounts {
   readonly e2eP99Ms: number;
 }
 
-export async function postgresCounts(pg: Pool, runId: string | readonly string[]): Promise<{ postgres: number; kafka: number; quarantined: number }> {
+/** The runs' counts per stage; `afterSeq` as for runRows. */
+export async function postgresCounts(pg: Pool, runId: string | readonly string[], afterSeq = 0): Promise<{ postgres: number; kafka: number; quarantined: number }> {
   const ids = typeof runId === 'string' ? [runId] : [...runId];
+  const after = afterSeq > 0 ? ' AND seq > $3' : '';
   const r = await pg.query<{ landed: string; acked: string; quarantined: string }>(
-    `SELECT (SELECT count(*) FROM landing_users WHERE run_id = ANY($1)) AS landed,
-            (SELECT count(*) FROM landing_users WHERE run_id = ANY($1)
+    `SELECT (SELECT count(*) FROM landing_users WHERE run_id = ANY($1)${after}) AS landed,
+            (SELECT count(*) FROM landing_users WHERE run_id = ANY($1)${after}
                AND seq <= coalesce((SELECT last_seq FROM relay_cursor WHERE name = $2), 0)) AS acked,
             (SELECT count(*) FROM landing_quarantine WHERE run_id = ANY($1)) AS quarantined`,
     // The relay's cursor is named after the topic it writes.
-    [ids, localTopics().users],
+    afterSeq > 0 ? [ids, localTopics().users, afterSeq] : [ids, localTopics().users],
   );
   return { postgres: Number(r.rows[0].landed), kafka: Number(r.rows[0].acked), quarantined: Number(r.rows[0].quarantined) };
 }
@@ -257,6 +266,8 @@ export interface WaitOptions {
   readonly log?: (message: string) => void;
   /** Start of the run, for progress lines. @default now */
   readonly t0?: number;
+  /** The landing table's max(seq) before the runs started (see runRows). @default 0, no bound */
+  readonly afterSeq?: number;
 }
 
 /** Polls until every tracked user is in Cassandra; throws naming the stage that is stuck. */
@@ -268,11 +279,11 @@ export async function waitForCassandra(conn: Connections, tracker: CassandraTrac
   let lastProgress = Date.now();
   let lastFound = -1;
   let lastReport = Date.now();
-  let pgc = await postgresCounts(conn.pg, runIds);
+  let pgc = await postgresCounts(conn.pg, runIds, opts.afterSeq);
   for (;;) {
     await tracker.poll();
     if (tracker.found >= tracker.total) break;
-    pgc = await postgresCounts(conn.pg, runIds);
+    pgc = await postgresCounts(conn.pg, runIds, opts.afterSeq);
     if (tracker.found !== lastFound) {
       lastFound = tracker.found;
       lastProgress = Date.now();
@@ -294,7 +305,7 @@ export async function waitForCassandra(conn: Connections, tracker: CassandraTrac
     }
     await sleep(500);
   }
-  return postgresCounts(conn.pg, runIds);
+  return postgresCounts(conn.pg, runIds, opts.afterSeq);
 }
 
 /**

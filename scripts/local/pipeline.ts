@@ -264,6 +264,8 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     const dlqBefore = await topicEndOffsets(conn.kafka, localTopics().deadLetter);
     const relayPid = processes.find((p) => p.name === 'relay')?.pid;
     const streamPid = processes.find((p) => p.name === 'users-stream')?.pid;
+    // The run's rows are all above this seq: its reads stay within the seq index (see runRows).
+    const afterSeq = Number((await conn.pg.query<{ max: string }>('SELECT coalesce(max(seq), 0) AS max FROM landing_users')).rows[0].max);
     say(`ingest: ${opts.users} users, seed ${seed}`);
     const t0 = Date.now();
     const ingest = runIngestProcess(endpoints, opts.users, seed, opts.ingestStderr ?? 'inherit');
@@ -277,9 +279,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     }
     const ingestSeconds = (Date.now() - t0) / 1000;
     say(`ingest: run ${status.id} landed ${status.inserted} (${status.alreadyLanded} already landed, ${status.quarantined} quarantined) in ${ingestSeconds.toFixed(1)} s`);
-    const rows = await runRows(conn.pg, status.id);
+    const rows = await runRows(conn.pg, status.id, afterSeq);
     const tracker = new CassandraTracker(conn.cassandra, rows);
-    const pgc = await waitForCassandra(conn, tracker, [status.id], { streamPid, stallSeconds: opts.stallSeconds, log: say, t0 });
+    const pgc = await waitForCassandra(conn, tracker, [status.id], { streamPid, stallSeconds: opts.stallSeconds, log: say, t0, afterSeq });
     const seconds = (Date.now() - t0) / 1000;
     const rss = sampler.stop();
     const dlqAfter = await topicEndOffsets(conn.kafka, localTopics().deadLetter);
