@@ -6,7 +6,6 @@
 // ended and a rerun with its seed lands the rest exactly once.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Pool } from 'pg';
@@ -18,6 +17,7 @@ import { sourceUrl } from '../../scripts/local/pipeline';
 import { migratePostgres } from '../../workloads/migrate/postgres';
 import { runIngest, RunStatus } from '../../workloads/ingest/run';
 import { Outcome, USERS } from './scenario';
+import { freePort } from '../shared/ports';
 
 /** Room for initdb, the pipeline database and its migrations (about 45 MiB of it is used then). */
 const SETUP_MIB = 256;
@@ -34,14 +34,6 @@ const BATCH = 1_000;
 
 export const DISK_FULL_SCENARIO = 'postgres disk full';
 export const DISK_FULL_EXPECTED = 'the ingest run fails naming the full disk; every landed page is whole; after space is freed ingest_runs says failed with that cause and a rerun with its seed lands the rest exactly once';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The runtime's PostgreSQL reads its port from RTDS_POSTGRES_PORT at each call; this instance has its own. */
 async function onPort<T>(port: number, body: () => Promise<T>): Promise<T> {

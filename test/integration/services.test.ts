@@ -9,20 +9,12 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client as PgClient } from 'pg';
 import { LocalEndpoints, localPipelineConfig, readEndpoints, rtdsHome } from '../../scripts/services/endpoints';
 import { down, restart, status, up } from '../../scripts/services/lifecycle';
+import { freePort } from '../shared/ports';
 
 jest.setTimeout(120_000);
 
 let endpoints: LocalEndpoints;
 const runId = `${Date.now()}-${process.pid}`;
-
-/** A port nobody listens on right now. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(() => {
   endpoints = readEndpoints();
