@@ -159,35 +159,57 @@ class _SuccessfulCounts:
         implements = ["org.apache.spark.sql.util.QueryExecutionListener"]
 
 
-def successful_counts(spark) -> _SuccessfulCounts:
-    """The session's listener of successful counts, registered on first use."""
-    counts = getattr(spark, "_rtds_successful_counts", None)
-    if counts is None:
-        from pyspark.java_gateway import ensure_callback_server_started
+# (JVM session, its listener) for the sessions this driver has counted in: foreachBatch hands every
+# batch a new Python SparkSession wrapping the stream's one JVM session, so the listener is keyed by
+# the JVM session. Keyed by the Python object, a new listener was registered every batch and each
+# successful query called back every one of them: a batch's fixed cost grew with the driver's age.
+_LISTENERS: list = []
+# Sessions remembered at most (a restarted query clones a new one); older ones are unregistered.
+_MAX_LISTENERS = 4
 
-        ensure_callback_server_started(spark.sparkContext._gateway)
-        counts = _SuccessfulCounts()
-        spark._jsparkSession.listenerManager().register(counts)
-        spark._rtds_successful_counts = counts
+
+def successful_counts(spark) -> _SuccessfulCounts:
+    """The JVM session's listener of successful counts, registered on first use."""
+    jsession = spark._jsparkSession
+    for known, counts in _LISTENERS:
+        if known.equals(jsession):
+            return counts
+    from pyspark.java_gateway import ensure_callback_server_started
+
+    ensure_callback_server_started(spark.sparkContext._gateway)
+    counts = _SuccessfulCounts()
+    jsession.listenerManager().register(counts)
+    _LISTENERS.append((jsession, counts))
+    while len(_LISTENERS) > _MAX_LISTENERS:
+        old_session, old = _LISTENERS.pop(0)
+        try:
+            old_session.listenerManager().unregister(old)
+        except Exception as err:  # a session already gone has no listeners left to call
+            LOG.debug("could not unregister an old session's count listener: %s", err)
     return counts
 
 
-def _observed(frame, condition):
-    """(frame observed with a count of `condition` under a name of its own, that name). The observe
-    node also keeps the optimizer from pushing a later filter below it: pushed through the JVM
-    decode's projections, a filter would copy from_avro into every reference to its result."""
+def count_of(condition):
+    """The observed metric `_observed` counts: rows where `condition` holds."""
     from pyspark.sql import functions as F
 
+    return F.count(F.when(condition, 1)).alias("n")
+
+
+def _observed(frame, metric):
+    """(frame observed with `metric` (count_of) under a name of its own, that name). The observe
+    node also keeps the optimizer from pushing a later filter below it: pushed through the JVM
+    decode's projections, a filter would copy from_avro into every reference to its result."""
     name = f"rtds_count_{uuid.uuid4().hex}"
-    return frame.observe(name, F.count(F.when(condition, 1)).alias("n")), name
+    return frame.observe(name, metric), name
 
 
 class _Count:
-    """Counts what a successful query saw on its way through `frame`."""
+    """Counts what a successful query saw on its way through `frame` (metric: count_of)."""
 
-    def __init__(self, frame, condition):
+    def __init__(self, frame, metric):
         self._counts = successful_counts(frame.sparkSession)
-        self.frame, self._name = _observed(frame, condition)
+        self.frame, self._name = _observed(frame, metric)
         self._counts.expect(self._name)
 
     def value(self, timeout_s: float = 60.0) -> Optional[int]:
@@ -217,7 +239,7 @@ class ArrowDecoder:
         # One decode when nothing is rejected (the usual batch). Otherwise a second decode gives the
         # dead letters and writes its good rows again (an idempotent upsert), so that a record whose
         # fate changed between the two (its schema registered meanwhile) is written or dead-lettered.
-        counted = _Count(self.decoded(batch), F.col("error").isNotNull())
+        counted = _Count(self.decoded(batch), count_of(F.col("error").isNotNull()))
         users, _ = _split(counted.frame)
         yield Pass(users)
         if counted.value() != 0:  # None (the count never came) is taken as "maybe some"
@@ -265,6 +287,8 @@ class JvmDecoder:
         self._registry_url = registry_url
         self._fetch = registry_fetch(registry_url)
         self.fast: Dict[int, str] = {}
+        self._built: Optional[tuple] = None
+        self._pass_columns: Optional[tuple] = None
         self._refused: set = set()
         self._seen = spark.sparkContext.accumulator(set(), _IdSet())
         # Proleptic Gregorian both ways, as Python's datetime: the re-encoding check must not rebase.
@@ -299,12 +323,26 @@ class JvmDecoder:
     def vouched(self, batch):
         """The batch's source columns, created_users' columns where the JVM vouches for the record
         (null elsewhere) and `_vouched`."""
+        frame = batch
+        for columns in self._steps():
+            frame = frame.select(*columns)
+        return frame
+
+    def _steps(self) -> Tuple[list, ...]:
+        """vouched's selects, built once per set of JVM-decoded schema ids: a few hundred calls into
+        the JVM to build, which every small micro-batch paid before (Columns belong to no frame)."""
+        key = tuple(sorted(self.fast.items()))
+        if self._built is None or self._built[0] != key:
+            self._built = (key, self._build_steps())
+        return self._built[1]
+
+    def _build_steps(self) -> Tuple[list, ...]:
         from pyspark.sql import functions as F
         from pyspark.sql.avro.functions import from_avro, to_avro
 
         if not self.fast:
-            return batch.select(*SOURCE, *[F.lit(None).cast(spark_type(k)).alias(n) for n, k in CREATED_USER_COLUMNS],
-                                F.lit(False).alias("_vouched"))
+            return ([*SOURCE, *[F.lit(None).cast(spark_type(k)).alias(n) for n, k in CREATED_USER_COLUMNS],
+                     F.lit(False).alias("_vouched")],)
         value = F.col("value")
         header = F.substring(value, 1, 5)
         payload = F.expr("substring(value, 6)")
@@ -312,10 +350,10 @@ class JvmDecoder:
         lo, hi = _VOUCHED_MICROS
         ids = sorted(self.fast)
         # Step by step, so that from_avro runs once per record: later steps reference its column.
-        raw = batch.select(*SOURCE, *[
+        raw = [*SOURCE, *[
             F.when(value.isNotNull() & (F.length(value) >= 5)
                    & (header == F.lit(bytes([MAGIC_BYTE]) + i.to_bytes(4, "big"))),
-                   from_avro(payload, self.fast[i], options)).alias(f"_raw{i}") for i in ids])
+                   from_avro(payload, self.fast[i], options)).alias(f"_raw{i}") for i in ids]]
         checked = []
         for i in ids:
             r = F.col(f"_raw{i}")
@@ -324,25 +362,30 @@ class JvmDecoder:
             checks += [F.unix_micros(r[name]).between(lo, hi) for name in REQUIRED_TIMESTAMP_FIELDS]
             # PERMISSIVE gives a record of nulls for a payload it cannot read; id is never null otherwise.
             checked.append(F.when(r["id"].isNotNull(), _all(checks)))
-        staged = raw.select(*SOURCE, F.coalesce(*[F.col(f"_raw{i}") for i in ids]).alias("_d"),
-                            F.coalesce(*checked, F.lit(False)).alias("_checked"))
+        decoded = [*SOURCE, F.coalesce(*[F.col(f"_raw{i}") for i in ids]).alias("_d"),
+                   F.coalesce(*checked, F.lit(False)).alias("_checked")]
         dob, at = F.col("_d.dob"), F.col("_d.ingested_at")
         # Whole years from dob to ingested_at, in UTC (the session's zone), as users_transform.age_on.
         age = (F.year(at) - F.year(dob) - ((F.month(at) < F.month(dob)) | (
             (F.month(at) == F.month(dob)) & (F.dayofmonth(at) < F.dayofmonth(dob)))).cast("int"))
-        staged = staged.select(*SOURCE, "_d", age.alias("_age"),
-                               F.coalesce(F.col("_checked") & (age >= 0), F.lit(False)).alias("_vouched"))
-        return staged.select(*SOURCE, *[
+        aged = [*SOURCE, "_d", age.alias("_age"), F.coalesce(F.col("_checked") & (age >= 0), F.lit(False)).alias("_vouched")]
+        typed = [*SOURCE, *[
             F.when(F.col("_vouched"), F.col("_age") if n == "age" else F.col("_d")[n]).cast(spark_type(k)).alias(n)
-            for n, k in CREATED_USER_COLUMNS], "_vouched")
+            for n, k in CREATED_USER_COLUMNS], "_vouched"]
+        return raw, decoded, aged, typed
 
     def passes(self, batch) -> Iterator[Pass]:
-        from pyspark.sql import functions as F
+        if self._pass_columns is None:
+            from pyspark.sql import functions as F
 
-        counted = _Count(self.vouched(batch), ~F.col("_vouched"))
-        yield Pass(counted.frame.where(F.col("_vouched")).select(*USER, "partition", "offset"))
+            # Built once, as vouched's selects: (vouched, not vouched, how many are not, nothing counted).
+            vouched = F.col("_vouched")
+            self._pass_columns = (vouched, ~vouched, count_of(~vouched), count_of(F.lit(False)))
+        vouched, not_vouched, count_rest, count_nothing = self._pass_columns
+        counted = _Count(self.vouched(batch), count_rest)
+        yield Pass(counted.frame.where(vouched).select(*USER, "partition", "offset"))
         if counted.value() != 0:  # None (the count never came) is taken as "maybe some"
-            rest = _observed(self.vouched(batch), F.lit(False))[0].where(~F.col("_vouched"))
+            rest = _observed(self.vouched(batch), count_nothing)[0].where(not_vouched)
             decoded = rest.select(*SOURCE).mapInArrow(_python_pass(self._registry_url, self._seen), decoded_schema())
             users, rejected = _split(decoded)
             yield Pass(users, rejected, cache=decoded)

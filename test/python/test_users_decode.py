@@ -212,6 +212,23 @@ def test_the_jvm_decoder_writes_good_records_in_one_pass_without_python(spark, r
     assert registry.asked_for("/schemas/ids/") == 0
 
 
+def test_batches_of_one_stream_share_one_count_listener(spark, registry):
+    """foreachBatch hands each batch a new Python session around the stream's one JVM session; a
+    listener per Python session made every later batch wait for one more callback."""
+    from pyspark.sql import SparkSession
+
+    decoder = ud.JvmDecoder(spark, registry.url, "users_created")
+    good = [framed(a_user(id=f"7e2d5b1a-3c4f-4a6b-8d9e-{n:012d}", landing_seq=n)) for n in range(20)]
+    listeners = spark._jsparkSession.listenerManager()
+
+    def batch():
+        run(decoder, frame_of(SparkSession(spark.sparkContext, spark._jsparkSession), good))
+        return len(listeners.listListeners())
+
+    first = batch()
+    assert [batch() for _ in range(3)] == [first] * 3
+
+
 def test_the_jvm_decoder_learns_a_schema_id_from_the_records(spark, registry):
     decoder = ud.JvmDecoder(spark, registry.url, "a_topic_without_subject")
     assert decoder.fast == {}

@@ -2,8 +2,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyRows } from './copy-text';
-import { USER_COLUMNS, UserRecord } from '../shared/user';
+import { USER_COLUMNS } from '../shared/user';
 import { Rejected, SourcePosition } from './normalize';
 
 /** Serializes landing writers so that `seq` order is commit order, which the relay's cursor relies on. */
@@ -26,6 +25,15 @@ INSERT INTO landing_quarantine (reason, payload, source_seed, source_page, page_
 SELECT r.reason, r.payload, $4, $5, $6, r.idx, $7
 FROM unnest($1::text[], $2::jsonb[], $3::int[]) AS r(reason, payload, idx)
 ON CONFLICT (source_seed, source_page, page_size, source_index) DO NOTHING`;
+
+/** A page's valid users as COPY text rows (copyRows: the record's columns, run id, seed, page). */
+export interface LandingRows {
+  readonly count: number;
+  readonly rows: Buffer;
+}
+
+/** No users: a page that failed, whose only row is its quarantine entry. */
+export const NO_ROWS: LandingRows = { count: 0, rows: Buffer.alloc(0) };
 
 export interface BatchOutcome {
   /** New rows in landing_users. */
@@ -69,9 +77,9 @@ async function insertUsers(client: PoolClient, rows: Buffer): Promise<number> {
 /**
  * Lands one page in a single transaction: users (idempotent on id) and its rejects. Either
  * all of it is committed or none of it, so a crash or a database restart leaves no half page.
- * `rows` are the users as COPY text (copyRows), made while the page before was written.
+ * The users come as COPY text (prepare.ts), made while the page before was written.
  */
-export async function landBatch(pool: Pool, users: readonly UserRecord[], rejected: readonly Rejected[], pos: SourcePosition, runId: string, rows?: Buffer): Promise<BatchOutcome> {
+export async function landBatch(pool: Pool, users: LandingRows, rejected: readonly Rejected[], pos: SourcePosition, runId: string): Promise<BatchOutcome> {
   const client: PoolClient = await pool.connect();
   let broken = false;
   // A connection lost mid-page (database restart) fails the statement in flight, which retries
@@ -81,7 +89,7 @@ export async function landBatch(pool: Pool, users: readonly UserRecord[], reject
   try {
     // One round trip: the transaction, the lock that orders seq, and where a failed COPY rolls back to.
     await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${LANDING_WRITE_LOCK}); SAVEPOINT land_copy`);
-    const inserted = users.length > 0 ? await insertUsers(client, rows ?? copyRows(users, runId, pos.seed, pos.page)) : 0;
+    const inserted = users.count > 0 ? await insertUsers(client, users.rows) : 0;
     let quarantined = 0;
     if (rejected.length > 0) {
       const res = await client.query(INSERT_QUARANTINE, [
@@ -96,7 +104,7 @@ export async function landBatch(pool: Pool, users: readonly UserRecord[], reject
       quarantined = res.rowCount ?? 0;
     }
     await client.query('COMMIT');
-    return { inserted, alreadyLanded: users.length - inserted, quarantined };
+    return { inserted, alreadyLanded: users.count - inserted, quarantined };
   } catch (e) {
     broken = true;
     await client.query('ROLLBACK').catch(() => undefined);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { log } from '../shared/log';
-import { backoffMs, fetchPage, FetchProps } from './fetch';
-import { BatchOutcome, landBatch } from './landing';
-import { sortBatch } from './normalize';
-import { copyRows } from './copy-text';
+import { backoffMs, FetchProps } from './fetch';
+import { BatchOutcome, landBatch, NO_ROWS } from './landing';
+import { fetchAndPrepare, PageRequest, PortableFetchProps, PreparedPage } from './prepare';
+import { prepareOnThread } from './page-thread';
 import { randomSeed } from '../source/generate';
 import { keepRunAlive } from './lease';
 
@@ -119,6 +119,12 @@ async function landWithRetry(props: IngestRunProps, fn: () => Promise<BatchOutco
   }
 }
 
+/** The fetch settings without test hooks, or undefined when it has some (they cannot cross threads). */
+function portableFetchProps(f: FetchProps = {}): PortableFetchProps | undefined {
+  if (f.sleep !== undefined || f.random !== undefined) return undefined;
+  return { timeoutMs: f.timeoutMs, maxAttempts: f.maxAttempts, baseDelayMs: f.baseDelayMs, maxDelayMs: f.maxDelayMs };
+}
+
 /** Upserts the run's row; false (logged) when PostgreSQL did not take it. */
 async function saveRun(pool: Pool, s: RunStatus, onError: (e: Error) => void = () => undefined): Promise<boolean> {
   const { id, seed, users, state, error, ...counts } = s;
@@ -173,34 +179,44 @@ export async function runIngest(props: IngestRunProps, status: RunStatus = newRu
   const noteDiskFull = (e: Error) => { if (isDiskFull(e)) diskFull = e; };
   await saveRun(pool, status, noteDiskFull);
   const stopHeartbeat = keepRunAlive(pool, status.id, noteDiskFull);
-  const fetchOne = (page: number) => fetchPage(sourceUrl, { results: batch, seed: status.seed, page, nat: props.nat }, { ...props.fetch, signal: props.signal });
+  // Pages are fetched and parsed on the page thread when the run has more than one (test hooks in
+  // `fetch` cannot cross threads: those runs prepare pages on this thread, the same way).
+  const portable = portableFetchProps(props.fetch);
+  const offThread = status.pages > 1 && portable !== undefined;
+  const wantedOf = (page: number) => Math.min(batch, status.users - (page - 1) * batch);
+  const fetchOne = (page: number): Promise<PreparedPage> => {
+    const req: PageRequest = { sourceUrl, query: { results: batch, seed: status.seed, page, nat: props.nat }, wanted: wantedOf(page), runId: status.id };
+    return offThread ? prepareOnThread(req, portable!, props.signal) : fetchAndPrepare(req, { ...props.fetch, signal: props.signal });
+  };
   // Pages are requested in order and written in order; up to `prefetch` are in flight.
-  const ahead: ReturnType<typeof fetchOne>[] = [];
+  const ahead: Promise<PreparedPage>[] = [];
   let requested = 0;
   const topUp = () => {
-    while (ahead.length < prefetch && requested < status.pages) ahead.push(fetchOne(++requested));
-  };
-  // Page n is made ready (validated, normalized, encoded for COPY) while page n - 1 is written.
-  const prepare = (page: number, fetched: Awaited<ReturnType<typeof fetchOne>>): (() => Promise<BatchOutcome>) => {
-    const pos = { seed: status.seed, page, pageSize: batch };
-    if (!fetched.ok) {
-      status.failedPages++;
-      log('error', 'ingest', 'source page given up', { run: status.id, page, attempts: fetched.error.attempts, reason: fetched.error.reason });
-      const payload = (() => { try { return JSON.parse(fetched.error.body); } catch { return fetched.error.body.slice(0, 65536); } })();
-      const failed = [{ index: -1, reason: `page ${page} given up after ${fetched.error.attempts} attempts: ${fetched.error.reason}`, payload }];
-      return () => landBatch(pool, [], failed, pos, status.id);
+    while (ahead.length < prefetch && requested < status.pages) {
+      const next = fetchOne(++requested);
+      // Its failure is taken where it is awaited.
+      next.catch(() => undefined);
+      ahead.push(next);
     }
-    const wanted = Math.min(batch, status.users - (page - 1) * batch);
-    const all = fetched.value.results;
-    const results = all.length > wanted ? all.slice(0, wanted) : all;
-    if (all.length < wanted) log('warn', 'ingest', 'source returned fewer users than asked', { run: status.id, page, asked: wanted, got: all.length });
-    status.fetched += results.length;
-    const sorted = sortBatch(results, new Date());
-    for (const r of sorted.rejected) log('warn', 'ingest', 'record quarantined', { run: status.id, page, index: r.index, reason: r.reason.slice(0, 500) });
-    for (const w of sorted.warnings) log('warn', 'ingest', 'record landed with a warning', { run: status.id, page, warning: w });
-    status.warnings += sorted.warnings.length;
-    const rows = copyRows(sorted.accepted, status.id, pos.seed, page);
-    return () => landBatch(pool, sorted.accepted, sorted.rejected, pos, status.id, rows);
+  };
+  // Page n (fetched, validated, normalized and encoded for COPY on the page thread) is accounted
+  // for while page n - 1 is written.
+  const prepare = (page: number, ready: PreparedPage): (() => Promise<BatchOutcome>) => {
+    const pos = { seed: status.seed, page, pageSize: batch };
+    if (!ready.ok) {
+      status.failedPages++;
+      log('error', 'ingest', 'source page given up', { run: status.id, page, attempts: ready.error.attempts, reason: ready.error.reason });
+      const payload = (() => { try { return JSON.parse(ready.error.body); } catch { return ready.error.body.slice(0, 65536); } })();
+      const failed = [{ index: -1, reason: `page ${page} given up after ${ready.error.attempts} attempts: ${ready.error.reason}`, payload }];
+      return () => landBatch(pool, NO_ROWS, failed, pos, status.id);
+    }
+    if (ready.got < wantedOf(page)) log('warn', 'ingest', 'source returned fewer users than asked', { run: status.id, page, asked: wantedOf(page), got: ready.got });
+    status.fetched += ready.fetched;
+    for (const r of ready.rejected) log('warn', 'ingest', 'record quarantined', { run: status.id, page, index: r.index, reason: r.reason.slice(0, 500) });
+    for (const w of ready.warnings) log('warn', 'ingest', 'record landed with a warning', { run: status.id, page, warning: w });
+    status.warnings += ready.warnings.length;
+    const users = { count: ready.accepted, rows: ready.rows };
+    return () => landBatch(pool, users, ready.rejected, pos, status.id);
   };
   // Progress in the table too, so any ingest replica can answer GET /runs/:id; saved in order,
   // beside the next page's write rather than before it.

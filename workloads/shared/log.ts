@@ -12,6 +12,10 @@ export function setQuiet(value: boolean): void {
   quiet = value;
 }
 
+export function isQuiet(): boolean {
+  return quiet;
+}
+
 export function log(level: LogLevel, component: string, msg: string, fields: LogLine = {}): void {
   if (quiet || (level === 'debug' && process.env.RTDS_LOG_LEVEL !== 'debug')) return;
   process.stderr.write(JSON.stringify({ at: new Date().toISOString(), level, component, msg, ...fields }) + '\n');

@@ -4,12 +4,13 @@ import { backoffMs, fetchPage } from '../../../workloads/ingest/fetch';
 import { parsePage, parseRetryAfter } from '../../../workloads/ingest/page';
 import { generatePage, USER_FIELDS } from '../../../workloads/source/generate';
 import { setQuiet } from '../../../workloads/shared/log';
+import { SourceServer, startSourceServer } from '../../shared/source-server';
 
 /** A real HTTP server standing in for randomuser.me, misbehaving on purpose, one answer per request. */
 type Answer = { status: number; body: string; headers?: Record<string, string>; delayMs?: number };
 let answers: Answer[] = [];
 let requests: string[] = [];
-let server: http.Server;
+let server: SourceServer;
 let base: string;
 
 const page = (n = 3) => JSON.stringify(generatePage({ results: n, seed: 'f', page: 1, nat: [], fields: [...USER_FIELDS], noinfo: false }));
@@ -17,7 +18,7 @@ const json = (status: number, body: string, headers: Record<string, string> = {}
 
 beforeAll(async () => {
   setQuiet(true);
-  server = http.createServer((req, res) => {
+  server = await startSourceServer((req, res) => {
     requests.push(req.url ?? '');
     const a = answers.shift() ?? json(500, '{"error":"no answer scripted"}');
     setTimeout(() => {
@@ -25,12 +26,10 @@ beforeAll(async () => {
       res.end(a.body);
     }, a.delayMs ?? 0);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
+  base = server.url;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await server.close();
   setQuiet(false);
 });
 beforeEach(() => {
