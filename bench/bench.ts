@@ -340,9 +340,10 @@ async function main(): Promise<void> {
     const driver: number[] = [];
     const seed: number[] = [];
     let recordSize = 0;
-    // Round 0 warms up every side (the bench Spark job's first micro-batch, JIT, connections) and is not kept.
+    // Round 0 warms up every side (the bench Spark job's first micro-batch, JIT, connections, and
+    // ingest's page thread, which a run of two pages or more starts) and is not kept.
     for (let r = 0; r <= settings.rounds; r++) {
-      const users = r === 0 ? Math.min(settings.pairUsers, 5000) : settings.pairUsers;
+      const users = r === 0 ? Math.min(settings.pairUsers, 10_000) : settings.pairUsers;
       const keep = <T>(list: T[], value: T): T => {
         if (r > 0) list.push(value);
         return value;

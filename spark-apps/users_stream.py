@@ -64,8 +64,8 @@ def build_session(settings: StreamSettings):
     spark = builder.getOrCreate()
     # PySpark asks Py4J for `functions`, `PythonUtils`... by their bare names on every column and
     # select; Py4J tries a bare name as a top-level class, then each package PySpark imported, and
-    # every miss walks the zip index of each jar on the driver's classpath (a fifth of the driver's
-    # CPU in small micro-batches). Imported by full name, a lookup misses once.
+    # every miss walks the zip index of each jar on the driver's classpath (a third of the driver JVM's
+    # CPU samples in small micro-batches). Imported by full name, a lookup misses once.
     from py4j.java_gateway import java_import
 
     for name in ("org.apache.spark.sql.functions", "org.apache.spark.api.python.PythonUtils",

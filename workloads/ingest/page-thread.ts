@@ -44,10 +44,12 @@ function serve(port: NonNullable<typeof parentPort>): void {
 if (!isMainThread && (workerData as { mark?: string } | null)?.mark === MARK) serve(parentPort!);
 
 /**
- * Threads per process. Two let two pages parse at once while PostgreSQL writes a third (a run asks
- * `prefetch`, 2 by default, ahead); on two cores the bench measured 0.56 → 0.60 of COPY from one to two.
+ * Threads per process. One takes the parsing off the thread that drives PostgreSQL, which is what
+ * mattered (0.40 → 0.56 of COPY on two cores). A second (two pages parsed at once) measured 0.60,
+ * within the noise, and cost about 85 MB more at peak (ingest 506-513 MB with two, against its
+ * container's 512 MiB), so there is one.
  */
-export const PAGE_THREADS = 2;
+export const PAGE_THREADS = 1;
 const threads: (PageThread | undefined)[] = new Array<PageThread | undefined>(PAGE_THREADS).fill(undefined);
 let turn = 0;
 
