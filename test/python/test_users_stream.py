@@ -232,3 +232,16 @@ class TestSettings:
     def test_a_registry_url_without_scheme_is_refused(self):
         with pytest.raises(SystemExit, match="SCHEMA_REGISTRY_URL='registry:8081' is not an http"):
             ut.load_settings([], {**self.ENV, "SCHEMA_REGISTRY_URL": "registry:8081"})
+
+
+def test_processed_at_is_utc_iso_text_to_the_millisecond():
+    """What the job writes to processed_at: text the connector reads as a timestamp (not a literal
+    that would make every micro-batch's generated code new)."""
+    import re
+
+    import users_stream
+
+    text = users_stream.processed_at_text()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", text), text
+    at = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z")
+    assert abs((datetime.now(timezone.utc) - at).total_seconds()) < 60

@@ -2,7 +2,7 @@
  * Ingest's page thread: fetching, JSON parsing, validation and COPY encoding of pages run on a
  * worker thread, so that the main thread stays free to drive PostgreSQL's protocol while the next
  * page is parsed. JSON.parse alone is about 10 µs per user (a 5,000-user page is 5.4 MB); on one
- * thread it and the writes took turns (docs/BENCHMARKS.md, "Ingest").
+ * thread it and the writes took turns (docs/BENCHMARKS.md, "2026-12-02").
  *
  * PAGE_THREADS threads per process, each started on first use and kept (a service runs many runs);
  * pages go to them in turn. A thread keeps the process alive only while a page is asked of it. If
@@ -45,7 +45,7 @@ if (!isMainThread && (workerData as { mark?: string } | null)?.mark === MARK) se
 
 /**
  * Threads per process. One takes the parsing off the thread that drives PostgreSQL, which is what
- * mattered (0.40 → 0.56 of COPY on two cores). A second (two pages parsed at once) measured 0.60,
+ * mattered (0.42 → 0.54–0.56 of COPY on two cores). A second (two pages parsed at once) measured 0.60,
  * within the noise, and cost about 85 MB more at peak (ingest 506-513 MB with two, against its
  * container's 512 MiB), so there is one.
  */
