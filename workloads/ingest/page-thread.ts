@@ -4,10 +4,10 @@
  * page is parsed. JSON.parse alone is about 10 µs per user (a 5,000-user page is 5.4 MB); on one
  * thread it and the writes took turns (docs/BENCHMARKS.md, "2026-12-02").
  *
- * PAGE_THREADS threads per process, each started on first use and kept (a service runs many runs);
- * pages go to them in turn. A thread keeps the process alive only while a page is asked of it. If
- * one dies, the pages it held fail with its error (the run fails naming it, its landed pages stay
- * landed, a rerun with the seed lands the rest) and the next request starts a new one.
+ * The thread is started on first use and kept (a service runs many runs); it keeps the process
+ * alive only while a page is asked of it. If it dies, the pages it held fail with its error (the run
+ * fails naming it, its landed pages stay landed, a rerun with the seed lands the rest) and the next
+ * request starts a new one.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { isQuiet, setQuiet } from '../shared/log';
@@ -44,14 +44,12 @@ function serve(port: NonNullable<typeof parentPort>): void {
 if (!isMainThread && (workerData as { mark?: string } | null)?.mark === MARK) serve(parentPort!);
 
 /**
- * Threads per process. One takes the parsing off the thread that drives PostgreSQL, which is what
- * mattered (0.42 → 0.54–0.56 of COPY on two cores). A second (two pages parsed at once) measured 0.60,
- * within the noise, and cost about 85 MB more at peak (ingest 506-513 MB with two, against its
- * container's 512 MiB), so there is one.
+ * One thread per process. It takes the parsing off the thread that drives PostgreSQL, which is what
+ * mattered (0.42 → 0.54–0.56 of COPY on two cores). A second (two pages parsed at once) measured
+ * 0.60, within the noise, and cost about 85 MB more at peak (ingest 506-513 MB with two, against its
+ * container's 512 MiB).
  */
-export const PAGE_THREADS = 1;
-const threads: (PageThread | undefined)[] = new Array<PageThread | undefined>(PAGE_THREADS).fill(undefined);
-let turn = 0;
+let thread: PageThread | undefined;
 
 class PageThread {
   private readonly worker: Worker;
@@ -100,10 +98,8 @@ class PageThread {
   }
 }
 
-/** Prepares a page on one of the process's page threads (started on first use, again after one died). */
+/** Prepares a page on the process's page thread (started on first use, again after it died). */
 export function prepareOnThread(req: PageRequest, fetch: PortableFetchProps, signal?: AbortSignal): Promise<PreparedPage> {
-  const i = turn++ % threads.length;
-  let t = threads[i];
-  if (!t || t.dead) threads[i] = t = new PageThread();
-  return t.prepare(req, fetch, signal);
+  if (!thread || thread.dead) thread = new PageThread();
+  return thread.prepare(req, fetch, signal);
 }
