@@ -34,14 +34,26 @@ export const ENV = {
 } as const;
 
 /**
- * V8 flags of the long-running Node workloads (ingest and relay), wherever they run: the young
- * generation's semi-spaces capped at 4 MiB, so the heap is at its working size after the first
- * pages instead of growing with the run. The bench's memory round (fresh processes, 100,000 then
- * 1,000,000 users) measured peaks of ingest 426 → 488 MB and relay 366 → 362 MB without it, and
- * 331 → 348 MB and 299 → 325 MB with it, the 1,000,000 users landed and relayed no slower
- * (docs/BENCHMARKS.md).
+ * V8 flags of the long-running Node workloads, by the workload command's first word, wherever they
+ * run (containers, pods, `npm run local`, the bench's memory round).
+ *
+ * Both: the young generation's semi-spaces capped at 4 MiB, so the heap is at its working size after
+ * the first pages instead of growing with the run. The bench's memory round (fresh processes,
+ * 100,000 then 1,000,000 users) measured peaks of ingest 426 → 488 MB and relay 366 → 362 MB
+ * without it, and 331 → 348 MB and 299 → 325 MB with it (docs/BENCHMARKS.md).
+ *
+ * The relay: old space capped at 128 MiB. It holds two batches of 2,000 rows at most, yet V8 let its
+ * heap grow with the run's garbage (peaks 290–346 MB, ×0.99–×1.23 from 100,000 to 1,000,000 users
+ * across runs, still growing when the smaller run ended). Capped: 185 → 190 MB (×1.03). The ingest
+ * is left uncapped: at 128 MiB it ran 18 % slower (its pages are 5 MB of JSON each) for peaks that
+ * were already flat (399 → 402 MB).
  */
-export const WORKLOAD_NODE_OPTIONS = '--max-semi-space-size=4';
+export const WORKLOAD_NODE_OPTIONS = {
+  ingest: '--max-semi-space-size=4',
+  relay: '--max-semi-space-size=4 --max-old-space-size=128',
+} as const;
+
+export type NodeWorkload = keyof typeof WORKLOAD_NODE_OPTIONS;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 export type EnvMap = Record<string, string>;

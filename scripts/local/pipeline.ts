@@ -55,10 +55,11 @@ function files(name: string): { pidFile: string; logFile: string } {
 
 /**
  * Node 24 with ts-node (transpile only: types are checked by `npm run build`, not at every start),
- * with the V8 flags the stacks give ingest and relay.
+ * with the V8 flags the stacks give ingest and relay (none for the other commands, as there).
  */
 export function workloadCommand(args: readonly string[]): { command: string; args: string[] } {
-  return { command: process.execPath, args: [...WORKLOAD_NODE_OPTIONS.split(' '), '-r', 'ts-node/register/transpile-only', path.join(REPO, 'workloads', 'cli.ts'), ...args] };
+  const flags = Object.entries(WORKLOAD_NODE_OPTIONS).find(([name]) => name === args[0])?.[1].split(' ') ?? [];
+  return { command: process.execPath, args: [...flags, '-r', 'ts-node/register/transpile-only', path.join(REPO, 'workloads', 'cli.ts'), ...args] };
 }
 
 async function httpOk(url: string): Promise<boolean> {

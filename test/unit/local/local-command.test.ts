@@ -1,5 +1,6 @@
 import { parseLocalArgs } from '../../../scripts/local/cli';
-import { stageJson } from '../../../scripts/local/pipeline';
+import { stageJson, workloadCommand } from '../../../scripts/local/pipeline';
+import { WORKLOAD_NODE_OPTIONS } from '../../../config/facts';
 import { percentile } from '../../../scripts/local/measure';
 
 describe('npm run local', () => {
@@ -39,5 +40,20 @@ describe('npm run local', () => {
     expect(percentile(sorted, 99)).toBe(99);
     expect(percentile([7], 99)).toBe(7);
     expect(percentile([], 50)).toBeNaN();
+  });
+});
+
+describe('workloadCommand', () => {
+  const flagsOf = (args: string[]) => {
+    const all = workloadCommand(args).args;
+    return all.slice(0, all.indexOf('-r'));
+  };
+
+  it('starts ingest and relay with the V8 flags the stacks give them, and the rest with none', () => {
+    expect(flagsOf(['relay'])).toEqual(WORKLOAD_NODE_OPTIONS.relay.split(' '));
+    expect(flagsOf(['relay'])).toContain('--max-old-space-size=128');
+    expect(flagsOf(['ingest', 'run', '--users', '10'])).toEqual(WORKLOAD_NODE_OPTIONS.ingest.split(' '));
+    expect(flagsOf(['source', 'serve'])).toEqual([]);
+    expect(workloadCommand(['relay']).args.slice(-1)).toEqual(['relay']);
   });
 });
