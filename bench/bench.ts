@@ -407,8 +407,8 @@ async function main(): Promise<void> {
     await runPipeline({ users: 1000, log: say, ingestStderr: 'ignore', stallSeconds: 900 });
     const e2e: Record<string, unknown>[] = [];
     for (const users of settings.e2eUsers) {
-      // The landing table keeps every earlier run's rows, and a run's time depends on them (1,000,000
-      // users: 407 s after 6.7 million rows, 353 and 379 s into an empty table, the same morning).
+      // The landing table keeps every earlier run's rows, and a run's time may depend on them
+      // (1,000,000 users: 407 s after 6.7 million rows, 353 and 379 s into an empty table, one morning).
       const landingRowsBefore = Number((await conn.pg.query<{ n: string }>('SELECT count(*) AS n FROM landing_users')).rows[0].n);
       say(`end to end: npm run local's run of ${users} users (the landing table holds ${landingRowsBefore.toLocaleString('en-US')} rows)`);
       const run = await runPipeline({ users, log: say, ingestStderr: 'ignore', stallSeconds: 600 });
