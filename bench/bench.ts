@@ -34,6 +34,7 @@ import { connectProducer } from '../workloads/shared/kafka';
 import { PostgresConfig } from '../workloads/shared/config';
 import { setQuiet } from '../workloads/shared/log';
 import { driverRound, driverValues, freshUsersTable, streamRound } from './stream/measure';
+import { CpuProfile, startCpuProfile } from './cpu/proc';
 
 // ---------------------------------------------------------------------------------------------
 // Settings.
@@ -411,7 +412,9 @@ async function main(): Promise<void> {
       // (1,000,000 users: 407 s after 6.7 million rows, 353 and 379 s into an empty table, one morning).
       const landingRowsBefore = Number((await conn.pg.query<{ n: string }>('SELECT count(*) AS n FROM landing_users')).rows[0].n);
       say(`end to end: npm run local's run of ${users} users (the landing table holds ${landingRowsBefore.toLocaleString('en-US')} rows)`);
+      const profile = startCpuProfile(ctx.home, os.cpus().length);
       const run = await runPipeline({ users, log: say, ingestStderr: 'ignore', stallSeconds: 600 });
+      const cpu = profile();
       e2e.push({
         users,
         landingRowsBefore,
@@ -421,6 +424,7 @@ async function main(): Promise<void> {
         counts: { postgres: run.postgres, kafka: run.kafka, cassandra: run.cassandra, quarantined: run.quarantined, deadLettered: run.deadLettered },
         latencyMs: { p50: Math.round(run.e2eP50Ms), p99: Math.round(run.e2eP99Ms) },
         rss: { ingest: rssSummary(run.rss.ingest), relay: rssSummary(run.rss.relay) },
+        cpu,
       });
       say(`end to end ${users}: ${Math.round(users / run.seconds)} users/s, Cassandra ${run.cassandra}`);
     }
@@ -499,6 +503,14 @@ async function typedUsersForSize(pg: PostgresConfig, schemaId: number): Promise<
 const fmt = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
 const sp = (s: Spread) => `**${fmt(s.median)}** (${fmt(s.min)}–${fmt(s.max)})`;
 
+/** "Cassandra 310 s (39 %), …": each group's CPU seconds and its share of what the cores offered. */
+function cpuLine(p: CpuProfile): string {
+  const names: Record<string, string> = { 'bench children': 'ingest (the bench\'s child)', bench: 'the bench process', 'users-stream': 'Spark driver', spark: 'Spark master, worker, executor' };
+  const used = Object.values(p.groups).reduce((a, b) => a + b, 0);
+  const parts = Object.entries(p.groups).map(([g, sec]) => `${names[g] ?? g} ${fmt(Math.round(sec))} s (${Math.round((sec / p.coreSeconds) * 100)} %)`);
+  return `${parts.join(', ')}; **${fmt(Math.round(used))} of ${fmt(Math.round(p.coreSeconds))} core-seconds used** (${p.wallSeconds} s × the cores)`;
+}
+
 export function markdownTable(r: Record<string, unknown>): string {
   type Pair = { ours: Spread; reference: Spread; ratio: number; target: number };
   const m = r.machine as Record<string, unknown>;
@@ -506,7 +518,7 @@ export function markdownTable(r: Record<string, unknown>): string {
   const ingest = r.ingest as Pair & { fetchAlone: Spread; liveGenerator: { ours: Spread; ratio: number } };
   const relay = r.relay as Pair & { recordBytes: number };
   const stream = r.stream as Pair;
-  const e2e = r.endToEnd as { ours: { users: number; seconds: number; usersPerSec: number; counts: { cassandra: number }; latencyMs: { p50: number; p99: number }; rss: { ingest?: Record<string, number>; relay?: Record<string, number> } }[]; seedDesign: Spread & { extrapolatedSecondsFor1M: number }; speedUp: number };
+  const e2e = r.endToEnd as { ours: { users: number; seconds: number; usersPerSec: number; counts: { cassandra: number }; latencyMs: { p50: number; p99: number }; rss: { ingest?: Record<string, number>; relay?: Record<string, number> }; cpu?: CpuProfile }[]; seedDesign: Spread & { extrapolatedSecondsFor1M: number }; speedUp: number };
   const lat = r.latency as { rates: LatencyResult[]; targetP99Ms: number; targetRate: number; airflow: boolean };
   const mem = r.memory as { runs: MemoryRun[] };
   const synth = r.synth as { seconds?: Spread; ok?: boolean; detail?: string; skipped?: string };
@@ -526,6 +538,7 @@ export function markdownTable(r: Record<string, unknown>): string {
     `| relay | ${sp(relay.ours)} users/s, PostgreSQL → Kafka, Avro, acks=all | ${sp(relay.reference)} records/s, \`ProducerPerformance\`, ${relay.recordBytes} B, acks=all | ${verdict(relay)} (≥ 0.5) |`,
     `| stream | ${sp(stream.ours)} users/s, Kafka → Cassandra (Spark job) | ${sp(stream.reference)} rows/s, cassandra-driver, 64 concurrent inserts | ${verdict(stream)} (≥ 0.5) |`,
     ...e2e.ours.map((x) => `| end to end, ${x.users.toLocaleString('en-US')} users | **${fmt(x.usersPerSec)}** users/s (${x.seconds} s, Cassandra ${x.counts.cassandra.toLocaleString('en-US')}) | seed design ${sp(e2e.seedDesign)} users/s (${s.seedUsers.toLocaleString('en-US')} users a round, to Kafka only) | ×${(x.usersPerSec / e2e.seedDesign.median).toFixed(1)} |`),
+    ...e2e.ours.filter((x) => x.cpu).map((x) => `| ↳ CPU of the ${x.users.toLocaleString('en-US')}-user run | ${cpuLine(x.cpu!)} | — | where the time went |`),
     ...lat.rates.map((l) => `| latency at ${fmt(l.rate)} users/s${lat.airflow ? ', Airflow running' : ''} | p50 **${fmt(l.p50)} ms**, p99 **${fmt(l.p99)} ms** (max ${fmt(l.max)}; ${fmt(l.users)} users, ${fmt(l.achievedPerSec)} users/s landed). Landing → Kafka p50/p99 ${fmt(l.landingToKafka.p50)}/${fmt(l.landingToKafka.p99)} ms; Kafka → micro-batch start ${fmt(l.kafkaToStream.p50)}/${fmt(l.kafkaToStream.p99)} ms | — | ${l.rate === lat.targetRate ? `p99 ${l.p99 <= lat.targetP99Ms ? '✓' : '✗'} (≤ ${fmt(lat.targetP99Ms)} ms)` : 'report'} |`),
     ...mem.runs.map((x, i) => `| memory, ${x.users.toLocaleString('en-US')} users (fresh processes, ${x.seconds} s) | ingest peak **${fmt(x.ingest.peakMb)} MB** (at 25/50/75/100 % of the run: ${fmt(x.ingest.at25pct)}/${fmt(x.ingest.at50pct)}/${fmt(x.ingest.at75pct)}/${fmt(x.ingest.atEnd)}); relay peak **${fmt(x.relay.peakMb)} MB** (${fmt(x.relay.at25pct)}/${fmt(x.relay.at50pct)}/${fmt(x.relay.at75pct)}/${fmt(x.relay.atEnd)}) | — | ${i === 0 ? 'baseline' : memoryVerdict(mem.runs[0], x)} |`),
     `| synth | ${synth.skipped ? `not measured (${synth.skipped})` : synth.ok ? `**${synth.seconds!.median} s** (${synth.seconds!.min}–${synth.seconds!.max}), \`npm run synth\`, both stacks` : `failed: ${synth.detail ?? ''}`} | — | report |`,

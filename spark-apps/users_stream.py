@@ -56,6 +56,7 @@ def build_session(settings: StreamSettings):
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.cassandra.output.concurrent.writes", str(settings.cassandra_concurrent_writes))
         .config("spark.cassandra.output.batch.grouping.key", settings.cassandra_batch_grouping)
+        .config("spark.cassandra.output.batch.size.bytes", str(settings.cassandra_batch_bytes))
     )
     if settings.cassandra_batch_rows:
         builder = builder.config("spark.cassandra.output.batch.size.rows", str(settings.cassandra_batch_rows))
@@ -107,6 +108,9 @@ def start_query(spark, settings: StreamSettings):
             spent[kind] += now - mark[0]
             mark[0] = now
 
+        tasks = batch_tasks(settings, batch.sparkSession)
+        if tasks:
+            batch = batch.coalesce(tasks)
         for step in decoder.passes(batch):
             lap("count" if spent["plan"] else "plan")
             if step.cache is not None:
@@ -142,6 +146,15 @@ def start_query(spark, settings: StreamSettings):
         .foreachBatch(write_batch)
         .start()
     )
+
+
+def batch_tasks(settings: StreamSettings, spark) -> int:
+    """Spark tasks to merge a micro-batch into (0: leave one per Kafka partition)."""
+    if settings.batch_tasks is not None:
+        return settings.batch_tasks
+    if settings.kafka_min_partitions:
+        return 0
+    return spark.sparkContext.defaultParallelism
 
 
 def processed_at_text() -> str:

@@ -326,15 +326,24 @@ class StreamSettings:
     cassandra_concurrent_writes: int = 64
     # Where records are decoded (users_decode.py): jvm, arrow or rowwise; all give decode_user's rows.
     decoder: str = "jvm"
-    # Rows per unlogged batch the connector sends (unset: the connector's 1 KiB of rows), and what
-    # it groups them by ("none": whatever rows come next; "partition": the connector's default,
-    # which never groups here since every user is its own partition).
+    # How the connector groups rows into unlogged batches. Every user is its own partition, so the
+    # connector's default ("partition") sends one insert per user; "replica_set" batches users whose
+    # partitions live on the same replicas (all of them on one node; no coordinator fan-out on
+    # many), "none" whatever rows come next. A batch holds at most CASSANDRA_BATCH_BYTES of values
+    # (the connector's own measure; Cassandra counts about 2.3 times as much, and warns above its
+    # batch_size_warn_threshold of 5 KiB: 1,800 B is about 4.2 KiB there, 6 to 7 users) or, when
+    # set, CASSANDRA_BATCH_ROWS rows, which wins.
+    cassandra_batch_grouping: str = "replica_set"
+    cassandra_batch_bytes: int = 1800
     cassandra_batch_rows: Optional[int] = None
-    cassandra_batch_grouping: str = "partition"
     # Spark tasks per micro-batch at least (the Kafka source splits partitions' offset ranges); unset:
     # one task per Kafka partition.
     kafka_min_partitions: Optional[int] = None
-
+    # Spark tasks a micro-batch's records are merged into, at most (coalesce: no shuffle). Unset: the
+    # job's cores, unless KAFKA_MIN_PARTITIONS asks for more tasks; 0: one task per Kafka partition.
+    # With fewer cores than partitions (the topic's 3 on 2 cores) a batch ran as two waves, the
+    # second on one core.
+    batch_tasks: Optional[int] = None
 
 # (setting, env name, required, type)
 _SETTINGS: Tuple[Tuple[str, str, bool, type], ...] = (
@@ -358,12 +367,14 @@ _SETTINGS: Tuple[Tuple[str, str, bool, type], ...] = (
     ("cassandra_concurrent_writes", "CASSANDRA_CONCURRENT_WRITES", False, int),
     ("decoder", "STREAM_DECODER", False, str),
     ("cassandra_batch_rows", "CASSANDRA_BATCH_ROWS", False, int),
+    ("cassandra_batch_bytes", "CASSANDRA_BATCH_BYTES", False, int),
     ("cassandra_batch_grouping", "CASSANDRA_BATCH_GROUPING", False, str),
     ("kafka_min_partitions", "KAFKA_MIN_PARTITIONS", False, int),
+    ("batch_tasks", "BATCH_TASKS", False, int),
 )
 
 # Settings where 0 means "no limit".
-_ZERO_TURNS_OFF = ("max_restarts", "stall_seconds")
+_ZERO_TURNS_OFF = ("max_restarts", "stall_seconds", "batch_tasks")
 
 # The decoders of users_decode.py, fastest first (bench/stream measures them side by side).
 DECODERS = ("jvm", "arrow", "rowwise")
@@ -402,7 +413,7 @@ def load_settings(argv: Sequence[str], env: Mapping[str, str]) -> StreamSettings
         raise SystemExit("users_stream: missing settings: " + ", ".join(missing))
     if not values["schema_registry_url"].startswith(("http://", "https://")):
         raise SystemExit(f"users_stream: SCHEMA_REGISTRY_URL={values['schema_registry_url']!r} is not an http(s) URL")
-    if values.get("cassandra_batch_grouping", "partition") not in ("none", "partition", "replica_set"):
+    if values.get("cassandra_batch_grouping", "replica_set") not in ("none", "partition", "replica_set"):
         raise SystemExit(f"users_stream: CASSANDRA_BATCH_GROUPING={values['cassandra_batch_grouping']!r} must be none, partition or replica_set")
     if values.get("decoder", "jvm") not in DECODERS:
         raise SystemExit(f"users_stream: STREAM_DECODER={values['decoder']!r} must be one of {', '.join(DECODERS)}")

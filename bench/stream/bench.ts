@@ -36,7 +36,8 @@ import { connectProducer, KeyedMessage } from '../../workloads/shared/kafka';
 import { setQuiet } from '../../workloads/shared/log';
 import { generateUser } from '../../workloads/source/generate';
 import { spread, Spread } from '../bench';
-import { driverRound, driverValues, freshUsersTable, streamRound, treeCpuSeconds, waitCommitted } from './measure';
+import { treeCpuSeconds } from '../cpu/proc';
+import { driverRound, driverValues, freshUsersTable, streamRound, waitCommitted } from './measure';
 
 export interface Variant {
   /** As given on the command line: the decoder, then settings. */

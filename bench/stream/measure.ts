@@ -3,7 +3,6 @@
  * comparison (bench/stream/bench.ts): how fast the Spark job wrote a topic into a table, read
  * from its checkpoint, and how fast cassandra-driver writes the same rows.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { concurrent as cassandraConcurrent } from 'cassandra-driver';
@@ -112,38 +111,4 @@ export async function freshUsersTable(conn: Connections, table: string): Promise
   if (shape.length === 0) throw new Error(`${USERS_TABLE} does not exist: the Cassandra migration did not run`);
   await conn.cassandra.execute(`DROP TABLE IF EXISTS ${table}`, [], { readTimeout: 120_000 });
   await conn.cassandra.execute(`CREATE TABLE ${table} (${shape.join(', ')})`, [], { readTimeout: 120_000 });
-}
-
-let clockTicks: number | undefined;
-
-/**
- * CPU seconds (user + system, with reaped children's) used so far by these processes and all their
- * descendants, from /proc. On a shared machine CPU per record moves far less than wall time.
- */
-export function treeCpuSeconds(roots: readonly number[]): number {
-  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the command (which may hold spaces): state ppid ... utime(14) stime cutime cstime.
-      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
-    } catch {
-      /* the process ended meanwhile */
-    }
-  }
-  const children = new Map<number, number[]>();
-  for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
-  let ticks = 0;
-  const todo = roots.filter((p) => stats.has(p));
-  for (const seen = new Set<number>(); todo.length > 0;) {
-    const pid = todo.pop()!;
-    if (seen.has(pid)) continue;
-    seen.add(pid);
-    ticks += stats.get(pid)!.ticks;
-    todo.push(...(children.get(pid) ?? []));
-  }
-  return ticks / clockTicks;
 }

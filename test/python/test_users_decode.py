@@ -271,3 +271,26 @@ def test_the_jvm_decoders_age_matches_python_on_every_day_of_a_leap_cycle(spark,
     got, passes = run(decoder, frame_of(spark, values))
     assert passes == 1
     assert [got[i] for i in range(len(values))] == expected(values, registry)
+
+
+def test_a_micro_batch_is_merged_into_the_jobs_cores_unless_told_otherwise(spark):
+    """3 Kafka partitions on 2 cores ran as two waves, the second on one core (BATCH_TASKS)."""
+    import dataclasses
+
+    import users_stream
+
+    s = ut.load_settings([], {
+        "KAFKA_BOOTSTRAP_SERVERS": "broker:9092", "SCHEMA_REGISTRY_URL": "http://registry:8081",
+        "CASSANDRA_HOST": "cassandra", "CASSANDRA_USERNAME": "pipeline", "CASSANDRA_PASSWORD": "from-env",
+        "CHECKPOINT_DIR": "/tmp/ck", "KAFKA_TOPIC": "users_created", "DEAD_LETTER_TOPIC": "users_created_dlq",
+    })
+    assert users_stream.batch_tasks(s, spark) == 2  # local[2]: the session's cores
+    assert users_stream.batch_tasks(dataclasses.replace(s, batch_tasks=0), spark) == 0
+    assert users_stream.batch_tasks(dataclasses.replace(s, batch_tasks=5), spark) == 5
+    # Asked for more tasks than partitions: not merged back.
+    assert users_stream.batch_tasks(dataclasses.replace(s, kafka_min_partitions=8), spark) == 0
+    batch = frame_of(spark, [framed(a_user(landing_seq=n)) for n in range(30)])
+    assert batch.rdd.getNumPartitions() == 3
+    merged = batch.coalesce(users_stream.batch_tasks(s, spark))
+    assert merged.rdd.getNumPartitions() == 2
+    assert sorted(r["offset"] for r in merged.collect()) == list(range(30))

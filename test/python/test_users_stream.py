@@ -208,6 +208,8 @@ class TestSettings:
         assert s.dead_letter_topic == "users_created_dlq"
         assert s.cassandra_port == 9042
         assert (s.keyspace, s.table) == ("spark_streams", "created_users")
+        assert (s.cassandra_batch_grouping, s.cassandra_batch_bytes, s.cassandra_batch_rows) == ("replica_set", 1800, None)
+        assert s.batch_tasks is None  # the job's cores (users_stream.batch_tasks)
 
     def test_arguments_win_over_the_environment(self):
         s = ut.load_settings(["--cassandra-port", "19042", "--kafka-topic", "t2"], self.ENV)
@@ -228,6 +230,17 @@ class TestSettings:
     def test_a_port_that_is_not_a_number_is_named(self):
         with pytest.raises(SystemExit, match="CASSANDRA_PORT='nine' is not an integer"):
             ut.load_settings([], {**self.ENV, "CASSANDRA_PORT": "nine"})
+
+    def test_batch_tasks_zero_turns_the_coalesce_off_and_a_negative_count_is_refused(self):
+        assert ut.load_settings([], {**self.ENV, "BATCH_TASKS": "0"}).batch_tasks == 0
+        assert ut.load_settings([], {**self.ENV, "BATCH_TASKS": "2"}).batch_tasks == 2
+        with pytest.raises(SystemExit, match="BATCH_TASKS='-1' must be 0 \\(off\\) or more"):
+            ut.load_settings([], {**self.ENV, "BATCH_TASKS": "-1"})
+
+    def test_cassandra_batch_bytes_must_be_a_positive_number(self):
+        assert ut.load_settings([], {**self.ENV, "CASSANDRA_BATCH_BYTES": "4096"}).cassandra_batch_bytes == 4096
+        with pytest.raises(SystemExit, match="CASSANDRA_BATCH_BYTES='0' must be greater than 0"):
+            ut.load_settings([], {**self.ENV, "CASSANDRA_BATCH_BYTES": "0"})
 
     def test_a_registry_url_without_scheme_is_refused(self):
         with pytest.raises(SystemExit, match="SCHEMA_REGISTRY_URL='registry:8081' is not an http"):
