@@ -21,16 +21,20 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
+function readStat(entry: string): ProcStat {
+  const text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+  // Fields after the command (which may hold spaces): state ppid ... utime(14) stime cutime cstime.
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(f[1]), own: Number(f[11]) + Number(f[12]), reaped: Number(f[13]) + Number(f[14]) };
+}
+
 /** Every process's parent and CPU ticks, read once. */
 function procTable(): Map<number, ProcStat> {
   const stats = new Map<number, ProcStat>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the command (which may hold spaces): state ppid ... utime(14) stime cutime cstime.
-      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(entry), { ppid: Number(f[1]), own: Number(f[11]) + Number(f[12]), reaped: Number(f[13]) + Number(f[14]) });
+      stats.set(Number(entry), readStat(entry));
     } catch {
       /* the process ended meanwhile */
     }
@@ -69,8 +73,7 @@ export function treeCpuSeconds(roots: readonly number[]): number {
 
 /** This process's own CPU seconds, and its ended children's (waited for) apart. */
 export function selfCpuSeconds(): { own: number; reaped: number } {
-  const s = procTable().get(process.pid);
-  if (!s) throw new Error('/proc has no entry for this process');
+  const s = readStat('self');
   return { own: s.own / ticksPerSecond(), reaped: s.reaped / ticksPerSecond() };
 }
 
