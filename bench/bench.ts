@@ -18,7 +18,7 @@ import { LocalEndpoints, workloadEnv } from '../scripts/services/endpoints';
 import { createContext, up } from '../scripts/services/lifecycle';
 import { javaBin, mavenLibDir } from '../scripts/services/maven';
 import { assertPortFree, isAlive, processFiles, sleep, spawnDaemon, stopPid, tail } from '../scripts/services/process';
-import { startUsersStream, stopUsersStream, usersStreamFiles } from '../scripts/local/users-stream';
+import { startUsersStream, stopUsersStream, usersStreamCheckpoint, usersStreamFiles } from '../scripts/local/users-stream';
 import { connect, Connections, rssSummary } from '../scripts/local/measure';
 import { ensurePipeline, ensureServices, REPO, runPipeline, workloadCommand } from '../scripts/local/pipeline';
 import { deleteTopics, pipelinePartitions, scratchDatabase, scratchTopics, superuserClient } from '../scripts/local/scratch';
@@ -324,7 +324,7 @@ async function main(): Promise<void> {
     const toolsLib = mavenLibDir(ctx, `kafka-tools-${VERSIONS.kafka}`, KAFKA_TOOLS);
     const schemaId = await registerUserSchema(new SchemaRegistry(e.schemaRegistry.url), valueSubject(RELAY_TOPIC), userSchemaText());
     await stopUsersStream(ctx, STREAM_INSTANCE);
-    const checkpoint = path.join(ctx.home, STREAM_INSTANCE, 'checkpoint');
+    const checkpoint = usersStreamCheckpoint(ctx, STREAM_INSTANCE);
     fs.rmSync(checkpoint, { recursive: true, force: true });
     startUsersStream(ctx, e, {
       instance: STREAM_INSTANCE, topic: STREAM_TOPIC, deadLetterTopic: BENCH_DLQ, checkpointDir: checkpoint, cores: 2,
@@ -413,8 +413,8 @@ async function main(): Promise<void> {
       const landingRowsBefore = Number((await conn.pg.query<{ n: string }>('SELECT count(*) AS n FROM landing_users')).rows[0].n);
       say(`end to end: npm run local's run of ${users} users (the landing table holds ${landingRowsBefore.toLocaleString('en-US')} rows)`);
       const profile = startCpuProfile(ctx.home, os.cpus().length);
-      const run = await runPipeline({ users, log: say, ingestStderr: 'ignore', stallSeconds: 600 });
-      const cpu = profile();
+      let cpu: CpuProfile | undefined;
+      const run = await runPipeline({ users, log: say, ingestStderr: 'ignore', stallSeconds: 600, onClockStop: () => (cpu = profile()) });
       e2e.push({
         users,
         landingRowsBefore,
@@ -471,7 +471,7 @@ async function main(): Promise<void> {
     for (const table of [STREAM_TABLE, DRIVER_TABLE]) {
       await conn.cassandra.execute(`DROP TABLE IF EXISTS ${CASSANDRA_KEYSPACE}.${table}`, [], { readTimeout: 120_000 }).catch(() => undefined);
     }
-    fs.rmSync(path.join(ctx.home, STREAM_INSTANCE, 'checkpoint'), { recursive: true, force: true });
+    fs.rmSync(usersStreamCheckpoint(ctx, STREAM_INSTANCE), { recursive: true, force: true });
     await dropDatabase(e).catch(() => undefined);
     await conn.close();
   }

@@ -21,7 +21,7 @@ import { CASSANDRA_KEYSPACE } from '../../config/facts';
 import { connect, Connections } from '../../scripts/local/measure';
 import { ensureServices } from '../../scripts/local/pipeline';
 import { pipelinePartitions, scratchTopics } from '../../scripts/local/scratch';
-import { startUsersStream, stopUsersStream, usersStreamFiles } from '../../scripts/local/users-stream';
+import { startUsersStream, stopUsersStream, usersStreamCheckpoint, usersStreamFiles } from '../../scripts/local/users-stream';
 import { cassandra } from '../../scripts/services/cassandra';
 import { LocalEndpoints } from '../../scripts/services/endpoints';
 import { createContext } from '../../scripts/services/lifecycle';
@@ -176,7 +176,7 @@ async function variantRound(ctx: ServiceContext, e: LocalEndpoints, conn: Connec
   await scratchTopics(conn.kafka, [topic, dlq].map((t) => ({ topic: t, partitions: pipelinePartitions() })));
   // The relay registers the schema under the topic's value subject: the job finds its id there.
   await registerUserSchema(new SchemaRegistry(e.schemaRegistry.url), valueSubject(topic), userSchemaText());
-  const checkpoint = path.join(ctx.home, INSTANCE, 'checkpoint');
+  const checkpoint = usersStreamCheckpoint(ctx, INSTANCE);
   fs.rmSync(checkpoint, { recursive: true, force: true });
   const logFile = usersStreamFiles(ctx, INSTANCE).logFile;
   await conn.cassandra.execute(`TRUNCATE ${STREAM_TABLE}`, [], { readTimeout: 120_000 });
@@ -253,7 +253,7 @@ async function main(): Promise<void> {
     await deleteOurTopics(conn.kafka, false).catch(() => undefined);
     await fetch(`${e.schemaRegistry.url}/subjects/${valueSubject(`${TOPIC_PREFIX}${RUN_TAG}`)}`, { method: 'DELETE' }).catch(() => undefined);
     for (const t of [STREAM_TABLE, DRIVER_TABLE]) await conn.cassandra.execute(`DROP TABLE IF EXISTS ${t}`, [], { readTimeout: 120_000 }).catch(() => undefined);
-    fs.rmSync(path.join(ctx.home, INSTANCE, 'checkpoint'), { recursive: true, force: true });
+    fs.rmSync(usersStreamCheckpoint(ctx, INSTANCE), { recursive: true, force: true });
     await conn.close();
   }
   const out = path.join(__dirname, '..', 'results', 'stream.json');

@@ -3,33 +3,12 @@
  * comparison (bench/stream/bench.ts): how fast the Spark job wrote a topic into a table, read
  * from its checkpoint, and how fast cassandra-driver writes the same rows.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { concurrent as cassandraConcurrent } from 'cassandra-driver';
 import { CASSANDRA_KEYSPACE, CASSANDRA_TABLE } from '../../config/facts';
+import { Commit, committedThrough } from '../../scripts/local/checkpoint';
 import { Connections, partitionEndOffsets, USERS_TABLE } from '../../scripts/local/measure';
 import { sleep } from '../../scripts/services/process';
 import { UserRecord } from '../../workloads/shared/user';
-
-/**
- * The newest micro-batch the job has committed (Cassandra written) whose offsets reach `end`, and
- * when it committed; undefined while there is none. Read from the checkpoint directory, so that
- * watching the job costs Cassandra nothing (polling count(*) would scan the table it is writing).
- */
-export function committedThrough(checkpoint: string, topic: string, end: Record<string, number>): { batch: number; at: number } | undefined {
-  const commits = path.join(checkpoint, 'commits');
-  if (!fs.existsSync(commits)) return undefined;
-  const done = fs.readdirSync(commits).filter((f) => /^\d+$/.test(f)).map(Number).sort((a, b) => b - a);
-  for (const batch of done.slice(0, 3)) {
-    // offsets/N: "v1", the batch metadata, then the source's offsets {"topic":{"partition":next offset}}.
-    const lines = fs.readFileSync(path.join(checkpoint, 'offsets', String(batch)), 'utf8').trim().split('\n');
-    const reached = (JSON.parse(lines[lines.length - 1]) as Record<string, Record<string, number>>)[topic] ?? {};
-    if (Object.entries(end).every(([p, high]) => (reached[p] ?? 0) >= high)) {
-      return { batch, at: fs.statSync(path.join(commits, String(batch))).mtimeMs };
-    }
-  }
-  return undefined;
-}
 
 export interface StreamRoundOptions {
   readonly checkpoint: string;
@@ -44,10 +23,10 @@ export interface StreamRoundOptions {
 }
 
 /** Waits until the job has committed the topic up to its current end. */
-export async function waitCommitted(conn: Connections, o: Pick<StreamRoundOptions, 'checkpoint' | 'topic' | 'timeoutMs' | 'logFile'>): Promise<{ batch: number; at: number }> {
+export async function waitCommitted(conn: Connections, o: Pick<StreamRoundOptions, 'checkpoint' | 'topic' | 'timeoutMs' | 'logFile'>): Promise<Commit> {
   const deadline = Date.now() + o.timeoutMs;
   const end = await partitionEndOffsets(conn.kafka, o.topic);
-  let done: { batch: number; at: number } | undefined;
+  let done: Commit | undefined;
   while (!(done = committedThrough(o.checkpoint, o.topic, end))) {
     if (Date.now() > deadline) throw new Error(`the Spark job did not reach the end of ${o.topic} (${JSON.stringify(end)}) in ${o.timeoutMs / 1000} s; see ${o.logFile}`);
     await sleep(100);

@@ -69,7 +69,7 @@ export function usersStreamSubmit(
           username: c.username,
           localDataCenter: c.localDataCenter,
         },
-        checkpointDir: opts.checkpointDir ?? path.join(ctx.home, opts.instance ?? USERS_STREAM, 'checkpoint'),
+        checkpointDir: opts.checkpointDir ?? usersStreamCheckpoint(ctx, opts.instance),
       }),
       [ENV.cassandraPassword]: c.password,
       ...opts.env,
@@ -79,6 +79,11 @@ export function usersStreamSubmit(
 
 /** The directory name of the pipeline's own stream under `<home>`. */
 export const USERS_STREAM = 'users-stream';
+
+/** The default checkpoint directory of an instance of the users stream. */
+export function usersStreamCheckpoint(ctx: Pick<ServiceContext, 'home'>, instance = USERS_STREAM): string {
+  return path.join(ctx.home, instance, 'checkpoint');
+}
 
 /** pid and log files of the submitted users stream. */
 export function usersStreamFiles(ctx: Pick<ServiceContext, 'home'>, instance = USERS_STREAM): { pidFile: string; logFile: string } {

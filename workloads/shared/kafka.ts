@@ -1,4 +1,5 @@
 import type { Kafka as KafkaJs, Producer as KafkaJsProducer } from 'kafkajs';
+import { murmur2 } from 'murmurhash-js';
 
 /**
  * The one place that knows which Kafka client the workloads use. The choice was made by
@@ -45,6 +46,21 @@ async function kafkajsProducer(props: ProducerProps): Promise<UsersProducer> {
   };
 }
 
+/** The seed of Kafka's murmur2 (the Java client's Utils.murmur2), which the client's default partitioner uses too. */
+const KAFKA_MURMUR2_SEED = 0x9747b28c;
+
+/**
+ * The partition of a keyed message exactly as @platformatic/kafka's default partitioner picks it
+ * (murmur2 of the key's bytes, unsigned; the client takes it modulo the partitions), with
+ * murmurhash-js's murmur2: the client's own, on BigInt, took 5 % of the relay's CPU (profile of
+ * the bench's relay round, docs/BENCHMARKS.md). murmurhash-js hashes char codes, so the key goes
+ * in as is when each character is one byte and as its bytes in latin1 otherwise.
+ */
+export function partitionForKey(key: string | Buffer | undefined, keyBytes: Buffer | undefined): number {
+  if (typeof key === 'string' && keyBytes !== undefined && key.length === keyBytes.length) return murmur2(key, KAFKA_MURMUR2_SEED);
+  return keyBytes === undefined ? 0 : murmur2(keyBytes.toString('latin1'), KAFKA_MURMUR2_SEED);
+}
+
 async function platformaticProducer(props: ProducerProps): Promise<UsersProducer> {
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 22) throw new Error(`@platformatic/kafka needs Node 22 or later, this is Node ${process.versions.node}: run with the project's Node (npx node ..., npm run ...) or the workloads image`);
@@ -57,6 +73,7 @@ async function platformaticProducer(props: ProducerProps): Promise<UsersProducer
     acks: -1,
     autocreateTopics: false,
     serializers: { key: stringSerializer, value: (v?: Buffer) => v, headerKey: stringSerializer, headerValue: stringSerializer },
+    partitioner: (message, keyBytes) => partitionForKey(message.key, keyBytes),
   });
   return {
     client: 'platformatic',

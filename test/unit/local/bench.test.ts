@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FULL, parseBenchArgs, QUICK, spread } from '../../../bench/bench';
-import { committedThrough } from '../../../bench/stream/measure';
+import { committedThrough } from '../../../scripts/local/checkpoint';
+import { writeCheckpointBatch } from '../../shared/checkpoint';
 
 describe('bench options', () => {
   it('defaults to the full run and --quick picks the small one', () => {
@@ -34,13 +35,7 @@ describe('bench options', () => {
 describe('committedThrough: when the bench Spark job has written a topic up to its end', () => {
   let dir: string;
   const topic = 'rtds_bench_relay_x';
-  // A checkpoint laid out as Spark 3.5 writes it: offsets/N (three lines) and commits/N per batch.
-  function batch(n: number, offsets: Record<string, number>, committed: boolean): void {
-    fs.mkdirSync(path.join(dir, 'offsets'), { recursive: true });
-    fs.mkdirSync(path.join(dir, 'commits'), { recursive: true });
-    fs.writeFileSync(path.join(dir, 'offsets', String(n)), `v1\n{"batchWatermarkMs":0,"batchTimestampMs":${n}}\n${JSON.stringify({ [topic]: offsets })}`);
-    if (committed) fs.writeFileSync(path.join(dir, 'commits', String(n)), 'v1\n{"nextBatchWatermarkMs":0}');
-  }
+  const batch = (n: number, offsets: Record<string, number>, committed: boolean) => writeCheckpointBatch(dir, topic, n, offsets, committed);
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtds-ckpt-'));
