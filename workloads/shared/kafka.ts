@@ -54,7 +54,9 @@ const KAFKA_MURMUR2_SEED = 0x9747b28c;
  * (murmur2 of the key's bytes, unsigned; the client takes it modulo the partitions), with
  * murmurhash-js's murmur2: the client's own, on BigInt, took 5 % of the relay's CPU (profile of
  * the bench's relay round, docs/BENCHMARKS.md). murmurhash-js hashes char codes, so the key goes
- * in as is when each character is one byte and as its bytes in latin1 otherwise.
+ * in as is when each character is one byte and as its bytes in latin1 otherwise. A message
+ * without a key would go to partition 0 (the client's own would take turns); every message the
+ * workloads send is keyed by the user's id (`KeyedMessage`).
  */
 export function partitionForKey(key: string | Buffer | undefined, keyBytes: Buffer | undefined): number {
   if (typeof key === 'string' && keyBytes !== undefined && key.length === keyBytes.length) return murmur2(key, KAFKA_MURMUR2_SEED);
